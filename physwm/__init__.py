@@ -1,0 +1,32 @@
+"""physwm: physics-informed world models in PyTorch.
+
+``import physwm`` loads torch and torchdiffeq only; subpackages load on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from physwm._errors import (
+    CheckpointError,
+    DataFormatError,
+    IntegrationError,
+    NotSeparableError,
+    PhyswmError,
+)
+from physwm.integrate import Solution, solve
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"integrate", "systems", "nn", "models", "diagnostics", "data", "training", "testing", "bench"}
+
+__all__ = [
+    "solve", "Solution", "PhyswmError", "IntegrationError", "NotSeparableError", "CheckpointError",
+    "DataFormatError", "__version__", *sorted(_SUBMODULES),
+]
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"physwm.{name}")
+    raise AttributeError(f"module 'physwm' has no attribute {name!r}")

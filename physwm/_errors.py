@@ -1,0 +1,48 @@
+"""physwm's exception types (layer L0: stdlib only).
+
+Every error a user can trigger is a subclass of :class:`ValueError` or :class:`TypeError`, so
+``except ValueError`` keeps working, and also a subclass of :class:`PhyswmError`, so
+``except physwm.PhyswmError`` catches everything physwm raises on purpose.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PhyswmError",
+    "IntegrationError",
+    "NotSeparableError",
+    "CheckpointError",
+    "DataFormatError",
+]
+
+
+class PhyswmError(Exception):
+    """Base class of every error physwm raises deliberately."""
+
+
+class IntegrationError(PhyswmError, RuntimeError):
+    """The numerical integration failed part way.
+
+    Attributes:
+        t: time (float) at the start of the failing step.
+        step: index of the failing step, counted from 0 over the whole solve.
+        dt: size of the failing step (float, signed).
+    """
+
+    def __init__(self, message: str, *, t: float, step: int, dt: float):
+        self.t = float(t)
+        self.step = int(step)
+        self.dt = float(dt)
+        super().__init__(f"{message} (at t={self.t:.6g}, step {self.step}, dt={self.dt:.6g})")
+
+
+class NotSeparableError(PhyswmError, TypeError):
+    """An explicit symplectic method was given dynamics that are not a separable Hamiltonian."""
+
+
+class CheckpointError(PhyswmError, ValueError):
+    """A checkpoint file is missing, truncated, or holds something other than tensors."""
+
+
+class DataFormatError(PhyswmError, ValueError):
+    """A data file does not have the layout its loader documents."""

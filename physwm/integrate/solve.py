@@ -1,0 +1,249 @@
+"""``physwm.solve``: one entry point for every integrator."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence, Union
+
+import torch
+from torch import Tensor
+
+from physwm._errors import IntegrationError, NotSeparableError
+from physwm._registry import Registry
+from physwm._typing import SeparableHamiltonian
+from physwm.integrate._base import Integrator, Solution
+from physwm.integrate.runge_kutta import TorchdiffeqMethod
+from physwm.integrate.symplectic import YOSHIDA4, YOSHIDA6, ImplicitMidpoint, SplittingMethod, composition
+
+__all__ = ["solve", "methods", "get_method", "register_method", "METHODS"]
+
+#: The method registry: one canonical name per integrator.
+METHODS: Registry[Integrator] = Registry("method")
+
+
+def register_method(integrator: Integrator) -> Integrator:
+    """Add an integrator to the registry under ``integrator.name``."""
+    return METHODS.register(integrator.name, integrator)
+
+
+for _m in (
+    TorchdiffeqMethod("euler", "euler", order=1, adaptive=False),
+    TorchdiffeqMethod("rk4", "rk4", order=4, adaptive=False),
+    TorchdiffeqMethod("bosh3", "bosh3", order=3, adaptive=True),
+    TorchdiffeqMethod("dopri5", "dopri5", order=5, adaptive=True),
+    TorchdiffeqMethod("dopri8", "dopri8", order=8, adaptive=True),
+    SplittingMethod("symplectic_euler", kicks=(1.0, 0.0), drifts=(1.0,), order=1),
+    SplittingMethod("leapfrog", *composition([1.0]), order=2),
+    SplittingMethod("yoshida4", *composition(YOSHIDA4), order=4),
+    SplittingMethod("yoshida6", *composition(YOSHIDA6), order=6),
+    ImplicitMidpoint(),
+):
+    register_method(_m)
+
+
+def methods() -> list[str]:
+    """Names of all registered integration methods, in registration order.
+
+    Example:
+        >>> import physwm
+        >>> "leapfrog" in physwm.integrate.methods()
+        True
+    """
+    return METHODS.names()
+
+
+def get_method(method: Union[str, Integrator]) -> Integrator:
+    """The integrator object for a registry name (or the object itself).
+
+    Raises:
+        ValueError: unknown name; the message lists the valid ones.
+        TypeError: neither a ``str`` nor an :class:`Integrator`.
+    """
+    if isinstance(method, Integrator):
+        return method
+    if not isinstance(method, str):
+        raise TypeError(f"`method` must be a registry name or an Integrator, got {type(method).__name__}")
+    return METHODS.get(method)
+
+
+def _as_float(name: str, value: Any) -> float:
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"`{name}` must be a scalar, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def _check_y0(y0: Any) -> Tensor:
+    if not isinstance(y0, Tensor):
+        raise TypeError(f"`y0` must be a torch.Tensor of shape (*batch, d), got {type(y0).__name__}")
+    if not y0.is_floating_point():
+        raise TypeError(f"`y0` must have a floating dtype (float32 or float64), got {y0.dtype}")
+    if y0.dim() < 1 or y0.shape[-1] == 0:
+        raise ValueError(f"`y0` must have shape (*batch, d) with d >= 1, got shape {tuple(y0.shape)}")
+    if not bool(torch.isfinite(y0).all()):
+        raise ValueError("`y0` must be finite, got NaN or inf entries")
+    return y0
+
+
+def _check_t(t: Any, y0: Tensor) -> Tensor:
+    if not isinstance(t, Tensor):
+        if isinstance(t, (str, bytes)) or not isinstance(t, Sequence):
+            raise TypeError(f"`t` must be a 1-D tensor or sequence of times, got {type(t).__name__}")
+        t = torch.tensor(t, dtype=y0.dtype)
+    if not (t.is_floating_point() or t.dtype in (torch.int32, torch.int64)):
+        raise TypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
+    if t.dim() != 1:
+        raise ValueError(f"`t` must be 1-D, got shape {tuple(t.shape)}")
+    if t.numel() < 2:
+        raise ValueError(f"`t` must hold at least 2 times (start and end), got {t.numel()}")
+    t = t.to(dtype=y0.dtype, device=y0.device)
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError("`t` must be finite, got NaN or inf entries")
+    d = t.diff()
+    if not (bool((d > 0).all()) or bool((d < 0).all())):
+        raise ValueError("`t` must be strictly monotone (all increasing or all decreasing), "
+                         f"got steps with signs {torch.sign(d).unique().tolist()}")
+    return t
+
+
+def _check_f(f: Any, integrator: Integrator, y0: Tensor, t: Tensor) -> None:
+    if not callable(f):
+        raise TypeError(f"`f` must be callable as f(t, y), got {type(f).__name__}")
+    if integrator.requires == "separable":
+        if not isinstance(f, SeparableHamiltonian):
+            raise NotSeparableError(
+                f"method {integrator.name!r} needs a separable Hamiltonian H = T(p) + V(q): an object with "
+                f"kinetic(p) and potential(q) methods; got {type(f).__name__}. Use "
+                "method='implicit_midpoint' (symplectic for any Hamiltonian) or a Runge-Kutta method."
+            )
+        if y0.shape[-1] % 2:
+            raise ValueError(f"method {integrator.name!r} needs y0 = [q, p] with an even last dimension, "
+                             f"got {y0.shape[-1]}")
+        return
+    with torch.no_grad():
+        dy = f(t[0], y0)
+    if not isinstance(dy, Tensor):
+        raise TypeError(f"`f(t, y)` must return a Tensor, got {type(dy).__name__}")
+    if dy.shape != y0.shape:
+        raise ValueError(f"`f(t, y0)` must have the shape of y0 {tuple(y0.shape)}, got {tuple(dy.shape)}")
+    if not bool(torch.isfinite(dy).all()):
+        raise IntegrationError("`f(t0, y0)` is not finite", t=float(t[0]), step=0, dt=float(t[1] - t[0]))
+
+
+def solve(
+    f: Callable[[Tensor, Tensor], Tensor],
+    y0: Tensor,
+    t: Union[Tensor, Sequence[float]],
+    *,
+    method: Union[str, Integrator] = "dopri5",
+    dt: Union[float, Tensor, None] = None,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    adjoint: bool = False,
+    max_steps: int = 10_000_000,
+    **options: Any,
+) -> Solution:
+    r"""Integrate ``dy/dt = f(t, y)`` from ``y(t[0]) = y0`` and return the states at the times ``t``.
+
+    Hamilton's equations ``dq/dt = dH/dp, dp/dt = -dH/dq`` are the main use, with the state
+    ``y = [q, p]``, but any dynamics work with the non-separable methods.
+
+    Methods (``physwm.integrate.methods()``), with their order:
+
+    ========================  =====  ==========  ========  =========================
+    name                      order  symplectic  adaptive  needs
+    ========================  =====  ==========  ========  =========================
+    ``euler``                 1      no          no        any ``f``
+    ``rk4``                   4      no          no        any ``f``
+    ``bosh3``                 3      no          yes       any ``f``
+    ``dopri5``                5      no          yes       any ``f``
+    ``dopri8``                8      no          yes       any ``f``
+    ``symplectic_euler``      1      yes         no        separable ``H = T(p)+V(q)``
+    ``leapfrog``              2      yes         no        separable
+    ``yoshida4``              4      yes         no        separable
+    ``yoshida6``              6      yes         no        separable
+    ``implicit_midpoint``     2      yes         no        any ``f`` (any ``H``)
+    ========================  =====  ==========  ========  =========================
+
+    The Runge-Kutta methods run in torchdiffeq (Chen et al., NeurIPS 2018); the symplectic ones
+    are physwm's (Hairer, Lubich, Wanner 2006; Yoshida, Phys. Lett. A 150, 1990).
+
+    Fixed-step methods take ``dt``: between consecutive output times they take
+    ``ceil(|Δt| / |dt|)`` equal steps, so every output time is hit exactly by a step no longer
+    than ``dt`` (exactly ``dt`` when the output spacing is a multiple of it). ``dt=None`` means one
+    step per output interval. Adaptive methods choose their steps by ``rtol``/``atol`` and
+    interpolate the output times; given ``dt`` they take constant steps instead.
+
+    Args:
+        f: dynamics ``f(t, y) -> dy/dt``. The explicit symplectic methods instead need an
+            object with ``kinetic(p)`` and ``potential(q)`` (e.g. a catalogue system or a
+            :class:`~physwm.models.SeparableHNN`).
+        y0: initial state, shape ``(*batch, d)``, float32 or float64, finite.
+        t: output times (same units as ``dt``), 1-D, strictly increasing or decreasing;
+            converted to ``y0``'s dtype and device.
+        method: registry name or :class:`~physwm.integrate.Integrator` object.
+        dt: step size of the fixed-step methods; its sign must match the direction of ``t``.
+        rtol: relative tolerance of the adaptive methods (``>= 0``).
+        atol: absolute tolerance of the adaptive methods (``>= 0``).
+        adjoint: adaptive and Runge-Kutta methods only: compute gradients by torchdiffeq's
+            adjoint (memory constant in the number of steps). Parameters come from ``f`` when it
+            is an ``nn.Module``; otherwise pass ``adjoint_params=(...)``.
+        max_steps: cap on the number of steps.
+        **options: method options: ``implicit_tol``, ``implicit_max_iter`` (implicit midpoint);
+            ``adjoint_params`` and torchdiffeq ``options`` entries (Runge-Kutta methods).
+
+    Returns:
+        A :class:`~physwm.integrate.Solution` with ``.t``, ``.ys``, ``.n_steps``, ``.n_fevals``.
+
+    Shapes:
+        - y0: ``(*batch, d)``
+        - t: ``(T,)``
+        - Solution.ys: ``(T, *batch, d)``
+
+    Raises:
+        TypeError: ``f`` is not callable, ``y0``/``t`` are not tensors of real numbers, or the
+            method needs a separable Hamiltonian (:class:`~physwm.NotSeparableError`).
+        ValueError: non-finite ``y0`` or ``t``; ``t`` not 1-D or not strictly monotone;
+            ``dt`` zero, non-finite or pointing against ``t``; negative tolerances; unknown
+            method (the message lists the valid ones); ``f(t, y0)`` of another shape than ``y0``.
+        IntegrationError: the state became non-finite, the step size underflowed or an implicit
+            stage did not converge; carries ``t``, ``step`` and ``dt``.
+
+    Example:
+        >>> import torch, physwm
+        >>> from physwm.systems import HarmonicOscillator
+        >>> osc = HarmonicOscillator()
+        >>> sol = physwm.solve(osc, torch.tensor([1.0, 0.0], dtype=torch.float64),
+        ...                    torch.linspace(0, 10, 101, dtype=torch.float64), method="leapfrog", dt=0.01)
+        >>> sol.ys.shape
+        torch.Size([101, 2])
+    """
+    integrator = get_method(method)
+    y0 = _check_y0(y0)
+    t = _check_t(t, y0)
+    direction = 1.0 if float(t[1] - t[0]) > 0 else -1.0
+    if dt is not None:
+        dt = _as_float("dt", dt)
+        if not math.isfinite(dt) or dt == 0.0:
+            raise ValueError(f"`dt` must be finite and non-zero, got {dt}")
+        if dt * direction < 0:
+            way = "increasing" if direction > 0 else "decreasing"
+            raise ValueError(f"`dt`={dt} points the wrong way: t is {way}, so dt must be "
+                             f"{'positive' if direction > 0 else 'negative'}")
+    for name, tol in (("rtol", rtol), ("atol", atol)):
+        tol = _as_float(name, tol)
+        if not (tol >= 0.0) or not math.isfinite(tol):
+            raise ValueError(f"`{name}` must be a finite number >= 0, got {tol}")
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"`max_steps` must be a positive int, got {max_steps!r}")
+    if adjoint:
+        if not isinstance(integrator, TorchdiffeqMethod):
+            raise ValueError(f"`adjoint=True` is available for the Runge-Kutta methods only, not {integrator.name!r}; "
+                             "the symplectic methods backpropagate through their steps")
+        options["adjoint"] = True
+    _check_f(f, integrator, y0, t)
+    return integrator.integrate(f, y0, t, dt=dt, rtol=float(rtol), atol=float(atol), max_steps=max_steps,
+                                **options)

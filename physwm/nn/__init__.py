@@ -1,0 +1,5 @@
+"""Neural building blocks (layer L2)."""
+
+from physwm.nn.mlp import MLP, activation
+
+__all__ = ["MLP", "activation"]

@@ -1,0 +1,72 @@
+"""A plain multilayer perceptron with smooth activations."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["MLP", "activation"]
+
+_ACTIVATIONS = {"tanh": nn.Tanh, "softplus": nn.Softplus, "silu": nn.SiLU, "gelu": nn.GELU, "relu": nn.ReLU}
+
+
+def activation(name: str) -> nn.Module:
+    """An activation module by name: ``tanh``, ``softplus``, ``silu``, ``gelu`` or ``relu``.
+
+    Hamiltonian and Lagrangian networks differentiate their output, so their vector field is only
+    as smooth as the activation's derivative: prefer ``tanh``/``softplus``/``silu``; ``relu``
+    gives a piecewise-constant gradient and a vector field with jumps.
+
+    Raises:
+        ValueError: unknown name.
+    """
+    try:
+        return _ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}") from None
+
+
+class MLP(nn.Module):
+    """``in_dim -> hidden[0] -> ... -> hidden[-1] -> out_dim``, activation between layers.
+
+    Weights are initialised orthogonally (as in the HNN reference code), biases at zero.
+
+    Args:
+        in_dim: input features.
+        out_dim: output features.
+        hidden: widths of the hidden layers.
+        activation_name: see :func:`activation`.
+
+    Shapes:
+        input ``(*batch, in_dim)`` -> output ``(*batch, out_dim)``.
+
+    Example:
+        >>> MLP(2, 1, hidden=(16, 16))(torch.zeros(5, 2)).shape
+        torch.Size([5, 1])
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh"):
+        super().__init__()
+        for name, v in (("in_dim", in_dim), ("out_dim", out_dim)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"`{name}` must be a positive int, got {v!r}")
+        if not all(isinstance(h, int) and h >= 1 for h in hidden):
+            raise ValueError(f"`hidden` must be positive ints, got {hidden!r}")
+        widths = [in_dim, *hidden, out_dim]
+        layers: list[nn.Module] = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            linear = nn.Linear(a, b)
+            nn.init.orthogonal_(linear.weight)
+            nn.init.zeros_(linear.bias)
+            layers.append(linear)
+            if i < len(widths) - 2:
+                layers.append(activation(activation_name))
+        self.net = nn.Sequential(*layers)
+        self.in_dim, self.out_dim = in_dim, out_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != self.in_dim:
+            raise ValueError(f"MLP input must have shape (*batch, {self.in_dim}), got {tuple(x.shape)}")
+        return self.net(x)

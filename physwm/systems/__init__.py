@@ -1,0 +1,17 @@
+"""Ground-truth systems (layer L2): the catalogue doubles as the test-problem suite.
+
+Every system is itself the dynamics ``f(t, y)``, documents its parameters and units, lists the
+quantities it conserves in ``invariants()``, samples initial states reproducibly and, where one
+exists, gives the exact solution.
+"""
+
+from physwm.systems.base import HamiltonianSystem, SeparableHamiltonianSystem, System
+from physwm.systems.kepler import Kepler
+from physwm.systems.lorenz import Lorenz
+from physwm.systems.mechanics import DoublePendulum, HarmonicOscillator, HenonHeiles, Pendulum
+from physwm.systems.nbody import FIGURE_EIGHT_PERIOD, NBody, figure_eight
+
+__all__ = [
+    "System", "HamiltonianSystem", "SeparableHamiltonianSystem", "HarmonicOscillator", "Pendulum",
+    "DoublePendulum", "Kepler", "NBody", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
+]

@@ -1,0 +1,126 @@
+"""Base classes of the ground-truth systems (layer L2)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+__all__ = ["System", "HamiltonianSystem", "SeparableHamiltonianSystem", "uniform"]
+
+
+def uniform(n: int, d: int, low, high, *, generator, dtype, device) -> Tensor:
+    """``(n, d)`` samples, uniform in ``[low, high)`` per coordinate (``low``/``high`` broadcast)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"`n` must be a positive int, got {n!r}")
+    u = torch.rand(n, d, generator=generator, dtype=torch.float64)
+    low = torch.as_tensor(low, dtype=torch.float64)
+    high = torch.as_tensor(high, dtype=torch.float64)
+    return (low + (high - low) * u).to(dtype=dtype, device=device)
+
+
+class System:
+    """A ground-truth dynamical system ``dy/dt = f(t, y)``; the instance itself is the dynamics.
+
+    Subclasses set ``state_dim`` and implement ``__call__``; they list what they conserve in
+    :meth:`invariants` and may offer :meth:`exact_solution`.
+    """
+
+    state_dim: int = 0
+
+    def __call__(self, t: Tensor, y: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def dynamics(self) -> Callable[[Tensor, Tensor], Tensor]:
+        """The vector field ``f(t, y)`` (the system itself)."""
+        return self
+
+    def invariants(self) -> dict[str, Callable[[Tensor], Tensor]]:
+        """Conserved quantities, name -> function of the state ``y`` ``(*batch, d)``."""
+        return {}
+
+    def sample_initial_state(self, n: int, *, generator: torch.Generator | None = None,
+                             dtype: torch.dtype = torch.float64, device=None) -> Tensor:
+        """``n`` initial states, shape ``(n, state_dim)``, reproducible through ``generator``."""
+        raise NotImplementedError  # pragma: no cover
+
+    has_exact_solution: bool = False
+
+    def exact_solution(self, t: Tensor, y0: Tensor) -> Tensor:
+        """The exact states at times ``t`` ``(T,)`` from ``y0`` at time 0, shape ``(T, *batch, d)``."""
+        raise NotImplementedError(f"{type(self).__name__} has no closed-form solution")
+
+    def _check_state(self, y: Tensor) -> Tensor:
+        if not isinstance(y, Tensor):
+            raise TypeError(f"`y` must be a torch.Tensor, got {type(y).__name__}")
+        if y.shape[-1:] != (self.state_dim,):
+            raise ValueError(f"{type(self).__name__} state must have shape (*batch, {self.state_dim}), "
+                             f"got {tuple(y.shape)}")
+        return y
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class HamiltonianSystem(System):
+    """A system with Hamiltonian ``H(q, p)`` on ``y = [q, p]``; the energy is ``H``.
+
+    Subclasses implement :meth:`hamiltonian` and either :meth:`grad_hamiltonian` in closed form
+    or rely on the autograd default.
+    """
+
+    @property
+    def dof(self) -> int:
+        return self.state_dim // 2
+
+    def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad_hamiltonian(self, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+        """``(dH/dq, dH/dp)``, by autograd unless a subclass gives them in closed form."""
+        from physwm.integrate import autograd_gradient
+
+        y = torch.cat([q, p], -1)
+        g = autograd_gradient(lambda z: self.hamiltonian(z[..., : self.dof], z[..., self.dof:]), y)
+        return g[..., : self.dof], g[..., self.dof:]
+
+    def split(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        """``y = [q, p]`` -> ``(q, p)``."""
+        return y[..., : self.dof], y[..., self.dof:]
+
+    def energy(self, y: Tensor) -> Tensor:
+        """Total energy ``H(q, p)`` of states ``y`` ``(*batch, d)`` -> ``(*batch,)``."""
+        q, p = self.split(self._check_state(y))
+        return self.hamiltonian(q, p)
+
+    def __call__(self, t: Tensor, y: Tensor) -> Tensor:
+        q, p = self.split(self._check_state(y))
+        dq, dp = self.grad_hamiltonian(q, p)
+        return torch.cat([dp, -dq], -1)
+
+    def invariants(self):
+        return {"energy": self.energy}
+
+
+class SeparableHamiltonianSystem(HamiltonianSystem):
+    """``H(q, p) = T(p) + V(q)``: runnable with the explicit symplectic methods."""
+
+    def kinetic(self, p: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def potential(self, q: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad_kinetic(self, p: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def grad_potential(self, q: Tensor) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
+        return self.kinetic(p) + self.potential(q)
+
+    def grad_hamiltonian(self, q, p):
+        return self.grad_potential(q), self.grad_kinetic(p)
