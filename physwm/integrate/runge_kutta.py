@@ -85,9 +85,12 @@ class TorchdiffeqMethod(Integrator):
                 raise ValueError(f"`dt`={dt} needs {total} steps to cover t, more than `max_steps`={max_steps}")
             grid = time_grid(t, plan)
             if self.adaptive:
-                # Constant steps: the step is clipped to the next grid point and never rejected.
-                steps = grid.diff().abs()
-                opts.update(step_t=grid[1:-1], first_step=float(steps[0]), max_step=float(steps.max()))
+                # Constant steps: error control off (huge tolerances), and a maximal step a hair
+                # longer than the longest grid step, so every step is clipped by torchdiffeq onto
+                # the next grid point exactly (with max_step equal to the grid step, round-off lets
+                # steps overshoot grid points and the output would be interpolated).
+                h_max = float(grid.diff().abs().max()) * (1 + 1e-6)
+                opts.update(step_t=grid[1:], first_step=h_max, max_step=h_max)
                 kwargs.update(rtol=1e30, atol=1e30)
             else:
                 opts["grid_constructor"] = self._grid_constructor(plan)

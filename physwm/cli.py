@@ -1,0 +1,59 @@
+"""Command-line interface: ``physwm bench`` and ``physwm methods``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from physwm import __version__
+
+    parser = argparse.ArgumentParser(prog="physwm", description="physics-informed world models")
+    parser.add_argument("--version", action="version", version=f"physwm {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    bench = sub.add_parser("bench", help="run the conservation benchmark")
+    mode = bench.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="default: short horizons, 2000 training steps (minutes on a CPU)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full", help="10x horizons, 5x training")
+    mode.add_argument("--smoke", dest="mode", action="store_const", const="smoke",
+                      help="tiny budget (seconds), for tests")
+    bench.set_defaults(mode="quick")
+    bench.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+    bench.add_argument("--out", default="bench-results", help="output folder for results.json and plots")
+    bench.add_argument("--data", default=None,
+                       help="folder laid out like shared/data (holding schmidt-lipson/); default $PHYSWM_DATA")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    sub.add_parser("methods", help="list the integration methods")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "methods":
+        from physwm.integrate import get_method, methods
+
+        for name in methods():
+            print(repr(get_method(name)))
+        return 0
+    from physwm.bench import BenchConfig, run_benchmark
+    from physwm.bench.conservation import format_tables
+
+    cfg = BenchConfig(mode=args.mode, device=args.device, out=args.out, data=args.data, seed=args.seed,
+                      progress=not args.no_progress)
+    try:
+        results = run_benchmark(cfg)
+    except ValueError as exc:
+        print(f"physwm bench: error: {exc}", file=sys.stderr)
+        return 2
+    print(format_tables(results))
+    print(f"\nwrote {cfg.out}/results.json and {len(results['plots'])} plots in {results['wall_seconds']:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Loader for the measured mechanical systems of Schmidt & Lipson (Science, 2009)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from physwm._errors import DataFormatError
+from physwm.data.trajectories import TrajectoryData
+
+__all__ = ["load_schmidt_lipson"]
+
+
+def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: str = "central",
+                        dtype: torch.dtype = torch.float64) -> TrajectoryData:
+    """Read one trial of a Schmidt-Lipson measurement file as a trajectory.
+
+    The files (``real_pend_h_1.txt``, ``real_double_pend_h_1.txt``, ...) are whitespace-separated
+    text; the header line starting with ``%`` names the state columns that follow the trial index
+    and the time (s). Only those named columns form the state: for the pendulum ``[angle (rad),
+    angular velocity (rad/s)]``, used as ``[q, p]`` exactly as the HNN paper does. Frames are
+    missing here and there, so derivatives are finite differences on the real time stamps
+    (:meth:`TrajectoryData.gaps` lists the missing stretches):
+
+    - ``"central"``: second-order differences on the non-uniform grid (:func:`torch.gradient`),
+      one-sided at the ends; all samples kept.
+    - ``"forward"``: ``(y[i+1] - y[i]) / (t[i+1] - t[i])``, last sample dropped (the HNN paper's
+      estimate, used to compare with its numbers).
+
+    Args:
+        path: the ``.txt`` file.
+        trial: trial index (column 0) to read.
+        derivative: ``"central"`` or ``"forward"``.
+        dtype: floating dtype of the tensors.
+
+    Returns:
+        :class:`TrajectoryData` with ``ys``/``dydt`` of shape ``(T, 1, d)``; ``t`` starts where
+        the recording does.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        DataFormatError: no ``%`` header, too few columns, unknown trial, or non-increasing times.
+        ValueError: unknown ``derivative``.
+
+    Example:
+        >>> data = load_schmidt_lipson("../shared/data/schmidt-lipson/real_pend_h_1.txt")  # doctest: +SKIP
+        >>> data.ys.shape  # doctest: +SKIP
+        torch.Size([556, 1, 2])
+    """
+    if derivative not in ("central", "forward"):
+        raise ValueError(f"`derivative` must be 'central' or 'forward', got {derivative!r}")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no Schmidt-Lipson data file at {str(path)!r}")
+    with path.open() as fh:
+        header = fh.readline()
+    if not header.startswith("%"):
+        raise DataFormatError(f"{path.name}: expected a first line starting with '%' naming the columns, "
+                              f"got {header[:40]!r}")
+    names = header.lstrip("%").split()
+    try:
+        table = np.loadtxt(path, comments="%", ndmin=2)
+    except ValueError as exc:
+        raise DataFormatError(f"{path.name}: not a whitespace-separated numeric table ({exc})") from exc
+    n_state = len(names)
+    if n_state == 0 or table.shape[1] < 2 + n_state:
+        raise DataFormatError(f"{path.name}: header names {n_state} state columns, so each row needs at least "
+                              f"{2 + n_state} columns (trial, t, state); got {table.shape[1]}")
+    trials = np.unique(table[:, 0]).astype(int).tolist()
+    if trial not in trials:
+        raise DataFormatError(f"{path.name}: trial {trial} not present; trials are {trials}")
+    rows = table[table[:, 0] == trial]
+    t = torch.tensor(rows[:, 1], dtype=dtype)
+    y = torch.tensor(rows[:, 2 : 2 + n_state], dtype=dtype)
+    if len(t) < 3 or not bool((t.diff() > 0).all()):
+        raise DataFormatError(f"{path.name}: trial {trial} needs at least 3 samples at increasing times")
+    if derivative == "central":
+        (dy,) = torch.gradient(y, spacing=(t,), dim=0)
+    else:
+        dy = y.diff(dim=0) / t.diff().unsqueeze(-1)
+        t, y = t[:-1], y[:-1]
+    return TrajectoryData(t, y.unsqueeze(1), dy.unsqueeze(1))

@@ -1,0 +1,100 @@
+"""Assertion helpers built on :mod:`physwm.diagnostics` (layer L5).
+
+Used by physwm's own test suite and offered for users' tests. Each raises
+:class:`AssertionError` with the measured numbers; none relies on the ``assert`` statement, so
+they keep working under ``python -O``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import Tensor
+
+from physwm.diagnostics import energy_growth, observed_order, relative_energy_error
+from physwm.integrate import solve
+
+__all__ = ["convergence_errors", "assert_convergence_order", "assert_conserves", "assert_gradcheck"]
+
+
+def convergence_errors(f: Any, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
+                       exact: Tensor | Callable[[Tensor, Tensor], Tensor] | None = None) -> list[float]:
+    """Max-norm global errors at ``t_end`` for each step size.
+
+    ``exact`` is the reference state at ``t_end`` or a function ``(t, y0) -> ys`` (like a system's
+    ``exact_solution``); by default a ``dopri8`` solve at ``rtol = atol = 1e-13``.
+    """
+    t = torch.tensor([0.0, float(t_end)], dtype=y0.dtype, device=y0.device)
+    if exact is None:
+        ref = solve(f, y0, t, method="dopri8", rtol=1e-13, atol=1e-13).ys[-1]
+    elif callable(exact):
+        ref = exact(t, y0)[-1]
+    else:
+        ref = exact
+    return [float((solve(f, y0, t, method=method, dt=h).ys[-1] - ref).abs().max()) for h in step_sizes]
+
+
+def assert_convergence_order(f: Any, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
+                             order: float, *, tol: float = 0.15, exact: Any = None) -> float:
+    """Check the observed order of ``method`` (log-log fit over ``step_sizes``) is within ``tol``
+    of ``order``. Returns the observed order.
+
+    Choose step sizes in the asymptotic range: small enough for the leading error term to
+    dominate, large enough for the error to sit well above round-off.
+
+    Example:
+        >>> from physwm.systems import HarmonicOscillator
+        >>> osc = HarmonicOscillator()
+        >>> y0 = torch.tensor([1.0, 0.0], dtype=torch.float64)
+        >>> p = assert_convergence_order(osc, y0, 5.0, [0.1, 0.05, 0.025], "leapfrog", 2,
+        ...                              exact=osc.exact_solution)
+    """
+    errors = convergence_errors(f, y0, t_end, step_sizes, method, exact)
+    p = observed_order(step_sizes, errors)
+    if not abs(p - order) <= tol:
+        raise AssertionError(f"{method}: observed order {p:.3f}, expected {order} +/- {tol} "
+                             f"(step sizes {list(step_sizes)}, errors {[f'{e:.3e}' for e in errors]})")
+    return p
+
+
+def assert_conserves(values: Tensor, *, rtol: float, bounded: bool = True, max_growth: float = 1.5) -> None:
+    """Check a conserved quantity ``values`` ``(T, *batch)`` stays within ``rtol`` (relative) of its
+    initial value and, with ``bounded``, that its error does not grow between the first and second
+    half of the trajectory by more than ``max_growth`` (see :func:`physwm.diagnostics.energy_growth`).
+    """
+    err = relative_energy_error(values)
+    worst = float(err.max())
+    if not worst <= rtol:
+        raise AssertionError(f"relative error of the invariant reaches {worst:.3e} > rtol={rtol:.3e}")
+    if bounded:
+        growth = float(energy_growth(values).max())
+        if not growth <= max_growth:
+            raise AssertionError(f"the invariant's error grows {growth:.2f}x from the first to the second half "
+                                 f"of the trajectory (> {max_growth}): secular drift, not a bounded oscillation")
+
+
+def assert_gradcheck(f: Any, y0: Tensor, t: Tensor, method: str, **solve_kwargs: Any) -> None:
+    """``torch.autograd.gradcheck`` of ``solve(f, y0, t, method=...).ys`` with respect to ``y0``
+    (float64), and agreement of ``adjoint=True`` with backprop for the adaptive methods when
+    ``adjoint`` is passed as ``"compare"``.
+    """
+    compare_adjoint = solve_kwargs.pop("adjoint", None) == "compare"
+    y = y0.detach().to(torch.float64).requires_grad_(True)
+    t = torch.as_tensor(t, dtype=torch.float64, device=y.device)
+
+    def run(y_):
+        return solve(f, y_, t, method=method, **solve_kwargs).ys
+
+    try:
+        torch.autograd.gradcheck(run, (y,), atol=1e-6, rtol=1e-5)
+    except Exception as exc:  # gradcheck raises GradcheckError (a RuntimeError)
+        raise AssertionError(f"gradcheck through solve(method={method!r}) failed: {exc}") from exc
+    if compare_adjoint:
+        w = torch.randn(run(y).shape, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+        (g_bp,) = torch.autograd.grad((run(y) * w).sum(), y)
+        ys_adj = solve(f, y, t, method=method, adjoint=True, **solve_kwargs).ys
+        (g_adj,) = torch.autograd.grad((ys_adj * w).sum(), y)
+        err = float((g_bp - g_adj).abs().max() / g_bp.abs().max().clamp_min(1e-300))
+        if not err <= 1e-5:
+            raise AssertionError(f"adjoint and backprop gradients differ by {err:.3e} (relative) for {method!r}")
