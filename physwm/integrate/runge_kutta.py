@@ -37,7 +37,7 @@ class _Counted(nn.Module):
         return self.f(t, y)
 
     def callback_step(self, t0: Tensor, y0: Tensor, dt: Tensor) -> None:
-        step, t_, dt_ = self.n_attempts, float(t0), float(dt)
+        step, t_, dt_ = self.n_attempts, float(t0.detach()), float(dt.detach())
         if not bool(torch.isfinite(y0).all()):
             raise IntegrationError(f"{self.method}: the state became non-finite (NaN or inf)",
                                    t=t_, step=step, dt=dt_)
@@ -93,7 +93,7 @@ class TorchdiffeqMethod(Integrator):
                 opts.update(step_t=grid[1:], first_step=h_max, max_step=h_max)
                 kwargs.update(rtol=1e30, atol=1e30)
             else:
-                opts["grid_constructor"] = self._grid_constructor(plan)
+                opts["grid_constructor"] = self._grid_constructor(dt)
         else:
             kwargs.update(rtol=rtol, atol=atol)
         kwargs["options"] = opts
@@ -115,8 +115,11 @@ class TorchdiffeqMethod(Integrator):
         return Solution(t=t, ys=ys, method=self.name, n_steps=n_steps, n_fevals=func.n_fevals, stats=stats)
 
     @staticmethod
-    def _grid_constructor(plan):
-        def construct(func, y0, t):  # torchdiffeq passes t already flipped to increasing
-            return time_grid(t, plan)
+    def _grid_constructor(dt):
+        # torchdiffeq calls this with the times it integrates over: the output times (flipped to
+        # increasing when t decreases) forwards, and one output interval at a time in the adjoint's
+        # backward pass; the same step_plan rule lays the grid in both.
+        def construct(func, y0, t):
+            return time_grid(t, step_plan(t.tolist(), None if dt is None else abs(dt)))
 
         return construct
