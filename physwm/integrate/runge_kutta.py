@@ -61,7 +61,8 @@ class TorchdiffeqMethod(Integrator):
     Fixed-step methods (``euler``, ``rk4``) step on the grid of
     :func:`~physwm.integrate._base.step_plan`, so output times are hit exactly.
     Adaptive methods (``bosh3``, ``dopri5``, ``dopri8``) choose steps by ``rtol``/``atol`` and
-    interpolate the output times with their dense output; given ``dt`` they instead take
+    are made to step onto every output time (torchdiffeq's ``step_t``), so the outputs are the
+    method's own steps rather than torchdiffeq's 4th-order dense interpolant; given ``dt`` they take
     constant steps on the same exact grid with error control off (diffrax's
     ``ConstantStepSize``), which is how their convergence order is measured.
 
@@ -96,6 +97,10 @@ class TorchdiffeqMethod(Integrator):
                 opts["grid_constructor"] = self._grid_constructor(dt)
         else:
             kwargs.update(rtol=rtol, atol=atol)
+            # Step onto every output time: torchdiffeq's dense output is a 4th-order interpolant,
+            # which would throw away most of dopri8's accuracy between steps.
+            if "step_t" not in opts and len(t) > 2:
+                opts["step_t"] = t[1:-1]
         kwargs["options"] = opts
         if adjoint:
             if adjoint_params is None and not isinstance(f, nn.Module):

@@ -174,8 +174,8 @@ def solve(
     Fixed-step methods take ``dt``: between consecutive output times they take
     ``ceil(|Δt| / |dt|)`` equal steps, so every output time is hit exactly by a step no longer
     than ``dt`` (exactly ``dt`` when the output spacing is a multiple of it). ``dt=None`` means one
-    step per output interval. Adaptive methods choose their steps by ``rtol``/``atol`` and
-    interpolate the output times; given ``dt`` they take constant steps instead.
+    step per output interval. Adaptive methods choose their steps by ``rtol``/``atol`` and also
+    step onto every output time (no interpolation); given ``dt`` they take constant steps instead.
 
     Args:
         f: dynamics ``f(t, y) -> dy/dt``. The explicit symplectic methods instead need an
