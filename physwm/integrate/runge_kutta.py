@@ -99,8 +99,8 @@ class TorchdiffeqMethod(Integrator):
             kwargs.update(rtol=rtol, atol=atol)
             # Step onto every output time: torchdiffeq's dense output is a 4th-order interpolant,
             # which would throw away most of dopri8's accuracy between steps.
-            if "step_t" not in opts and len(t) > 2:
-                opts["step_t"] = t[1:-1]
+            if "step_t" not in opts:
+                opts["step_t"] = t[1:]
         kwargs["options"] = opts
         if adjoint:
             if adjoint_params is None and not isinstance(f, nn.Module):
