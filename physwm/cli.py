@@ -19,9 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="default: short horizons, 2000 training steps (minutes on a CPU)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full", help="10x horizons, 5x training")
-    mode.add_argument("--smoke", dest="mode", action="store_const", const="smoke",
-                      help="tiny budget (seconds), for tests")
     bench.set_defaults(mode="quick")
+    bench.add_argument("--smoke", action="store_true", help="tiny budget (seconds), for tests")
     bench.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     bench.add_argument("--out", default="bench-results", help="output folder for results.json and plots")
     bench.add_argument("--data", default=None,
@@ -43,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from physwm.bench import BenchConfig, run_benchmark
     from physwm.bench.conservation import format_tables
 
-    cfg = BenchConfig(mode=args.mode, device=args.device, out=args.out, data=args.data, seed=args.seed,
+    cfg = BenchConfig(mode="smoke" if args.smoke else args.mode, device=args.device, out=args.out, data=args.data, seed=args.seed,
                       progress=not args.no_progress)
     try:
         results = run_benchmark(cfg)

@@ -141,7 +141,8 @@ def angular_momentum_error(q: Tensor, p: Tensor, *, relative: bool = False) -> T
     r"""Drift of the total angular momentum :math:`\|L(t) - L(t_0)\|`, ``L = \sum_i q_i \times p_i``.
 
     Args:
-        q, p: particle positions and momenta along the trajectory, time first.
+        q: particle positions along the trajectory, time first.
+        p: particle momenta, same shape.
         relative: divide by :math:`\sum_i |q_i(t_0)| |p_i(t_0)|` (``L`` may vanish, as for the
             figure-eight orbit).
 

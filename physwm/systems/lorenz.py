@@ -17,7 +17,9 @@ class Lorenz(System):
     parameters the maximal Lyapunov exponent is about 0.9056. It conserves nothing.
 
     Args:
-        sigma, rho, beta: the classical parameters (dimensionless).
+        sigma: Prandtl number σ.
+        rho: Rayleigh number ratio ρ.
+        beta: geometric factor β (all dimensionless).
 
     Shapes:
         y: ``(*batch, 3)``.

@@ -144,7 +144,11 @@ class DoublePendulum(HamiltonianSystem):
     :meth:`to_velocities` / :meth:`from_velocities` convert to and from ``[θ, θ̇]``.
 
     Args:
-        m1, m2: bob masses (kg). l1, l2: rod lengths (m). g: gravity (m/s^2).
+        m1: upper bob mass (kg).
+        m2: lower bob mass (kg).
+        l1: upper rod length (m).
+        l2: lower rod length (m).
+        g: gravitational acceleration (m/s^2).
 
     Shapes:
         y: ``(*batch, 4)``.
