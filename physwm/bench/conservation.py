@@ -7,9 +7,10 @@ import math
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
@@ -93,7 +94,6 @@ def _conservation_rows(cfg: BenchConfig, bar: tqdm) -> tuple[list[dict], dict[st
             ref = prob["exact"](t, y0)
         else:
             ref = physwm.solve(system, y0, t, method="dopri8", rtol=1e-13, atol=1e-13).ys
-        e_ref = system.energy(ref)
         curves[prob["name"]] = {"t": t.cpu().tolist()}
         for method in METHODS:
             kwargs = {"rtol": 1e-6, "atol": 1e-9} if method == "dopri5" else {"dt": dt}

@@ -13,8 +13,9 @@ Hamiltonian, separable or not, and conserves quadratic invariants exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor

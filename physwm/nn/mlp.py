@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 __all__ = ["MLP", "activation"]

@@ -2,7 +2,12 @@ import pytest
 import torch
 
 from physwm.diagnostics import (
-    angular_momentum_error, energy_drift, energy_growth, momentum_error, observed_order, relative_energy_error,
+    angular_momentum_error,
+    energy_drift,
+    energy_growth,
+    momentum_error,
+    observed_order,
+    relative_energy_error,
     total_angular_momentum,
 )
 

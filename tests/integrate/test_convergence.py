@@ -4,10 +4,10 @@ import pytest
 import torch
 
 import physwm
+from physwm.diagnostics import observed_order
 from physwm.integrate import get_method
 from physwm.systems import HarmonicOscillator, Kepler
 from physwm.testing import assert_convergence_order, convergence_errors
-from physwm.diagnostics import observed_order
 
 OSC = HarmonicOscillator(m=1.0, k=1.0)
 Y_OSC = torch.tensor([1.0, 0.3], dtype=torch.float64)

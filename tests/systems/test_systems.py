@@ -6,7 +6,14 @@ import torch
 import physwm
 from physwm.integrate import autograd_gradient
 from physwm.systems import (
-    FIGURE_EIGHT_PERIOD, DoublePendulum, HarmonicOscillator, HenonHeiles, Kepler, Lorenz, NBody, Pendulum,
+    FIGURE_EIGHT_PERIOD,
+    DoublePendulum,
+    HarmonicOscillator,
+    HenonHeiles,
+    Kepler,
+    Lorenz,
+    NBody,
+    Pendulum,
     figure_eight,
 )
 from physwm.systems.base import HamiltonianSystem
