@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 def data_root() -> Path | None:
     for cand in (os.environ.get("PHYSWM_DATA"), REPO.parent / "shared" / "data"):
         if cand and Path(cand, "schmidt-lipson").is_dir():
-            return Path(cand)
+            return Path(cand).resolve()
     return None
 
 
