@@ -13,6 +13,7 @@ from physwm._errors import (
     IntegrationError,
     NotSeparableError,
     PhyswmError,
+    SingularMassMatrixError,
 )
 from physwm.integrate import Solution, solve
 
@@ -22,7 +23,7 @@ _SUBMODULES = {"integrate", "systems", "nn", "models", "diagnostics", "data", "t
 
 __all__ = [
     "solve", "Solution", "PhyswmError", "IntegrationError", "NotSeparableError", "CheckpointError",
-    "DataFormatError", "__version__", *sorted(_SUBMODULES),
+    "DataFormatError", "SingularMassMatrixError", "__version__", *sorted(_SUBMODULES),
 ]
 
 

@@ -13,6 +13,7 @@ __all__ = [
     "NotSeparableError",
     "CheckpointError",
     "DataFormatError",
+    "SingularMassMatrixError",
 ]
 
 
@@ -46,3 +47,15 @@ class CheckpointError(PhyswmError, ValueError):
 
 class DataFormatError(PhyswmError, ValueError):
     """A data file does not have the layout its loader documents."""
+
+
+class SingularMassMatrixError(PhyswmError, ValueError):
+    """A Lagrangian's mass matrix ``∂²L/∂q̇²`` is singular (or too ill-conditioned to invert).
+
+    Attributes:
+        index: batch indices (flattened) of the offending states.
+    """
+
+    def __init__(self, message: str, *, index: list[int] | None = None):
+        self.index = list(index or [])
+        super().__init__(message)

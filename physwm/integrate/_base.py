@@ -26,6 +26,8 @@ class Solution:
             evaluations of the force ``-dV/dq`` (the expensive half of the field).
         stats: further counts, e.g. ``n_rejected`` (adaptive), ``n_kinetic_grads`` (separable
             methods), ``n_fixed_point_iters`` (implicit midpoint).
+        actions: for action-driven dynamics ``f(t, y, u)``, the action held over each output
+            interval ``[t[k], t[k+1])``, shape ``(T-1, *batch, m)``; ``None`` otherwise.
     """
 
     t: Tensor
@@ -34,6 +36,7 @@ class Solution:
     n_steps: int
     n_fevals: int
     stats: dict[str, Any] = field(default_factory=dict)
+    actions: Tensor | None = None
 
 
 class Integrator:

@@ -134,8 +134,80 @@ def _check_f(f: Any, integrator: Integrator, y0: Tensor, t: Tensor) -> None:
         raise IntegrationError("`f(t0, y0)` is not finite", t=float(t[0]), step=0, dt=float(t[1] - t[0]))
 
 
+Action = Union[Tensor, Callable[[Tensor, Tensor], Tensor]]
+
+
+def _check_action(action: Any, f: Any, integrator: Integrator, y0: Tensor, t: Tensor) -> None:
+    if integrator.requires != "dynamics":
+        raise ValueError(f"`action` needs a method for general dynamics f(t, y, u); {integrator.name!r} needs a "
+                         "separable Hamiltonian. Use 'implicit_midpoint', 'rk4' or 'dopri5'.")
+    if not callable(f):
+        raise TypeError(f"`f` must be callable as f(t, y, u), got {type(f).__name__}")
+    if isinstance(action, Tensor):
+        if not action.is_floating_point():
+            raise TypeError(f"`action` must have a floating dtype, got {action.dtype}")
+        if action.dim() < 2 or action.shape[0] != t.numel() - 1:
+            raise ValueError(f"`action` as a sequence must have shape (len(t)-1, *batch, m) = ({t.numel() - 1}, ..., m): "
+                             f"one action per output interval, got {tuple(action.shape)}")
+        try:
+            torch.broadcast_shapes(action.shape[1:-1], y0.shape[:-1])
+        except RuntimeError:
+            raise ValueError(f"`action` batch shape {tuple(action.shape[1:-1])} does not broadcast with y0's batch shape "
+                             f"{tuple(y0.shape[:-1])}") from None
+        if not bool(torch.isfinite(action).all()):
+            raise ValueError("`action` must be finite, got NaN or inf entries")
+    elif not callable(action):
+        raise TypeError("`action` must be a tensor of shape (len(t)-1, *batch, m) or a policy callable as "
+                        f"policy(t, y) -> u, got {type(action).__name__}")
+
+
+def _action_at(action: Action, k: int, tk: Tensor, yk: Tensor) -> Tensor:
+    if isinstance(action, Tensor):
+        return action[k].to(dtype=yk.dtype, device=yk.device)
+    u = action(tk, yk)
+    if not isinstance(u, Tensor) or u.dim() < 1:
+        raise TypeError(f"the policy must return a tensor of shape (*batch, m), got {type(u).__name__} "
+                        f"{tuple(u.shape) if isinstance(u, Tensor) else ''}")
+    if not bool(torch.isfinite(u).all()):
+        raise IntegrationError("the policy returned a non-finite action", t=float(tk), step=k, dt=0.0)
+    return u
+
+
+def _solve_with_action(f, y0: Tensor, t: Tensor, action: Action, integrator: Integrator, **kwargs: Any) -> Solution:
+    """Zero-order hold: integrate ``f(., ., u_k)`` over each ``[t_k, t_{k+1}]`` with ``u_k`` fixed."""
+    ys, us = [y0], []
+    n_steps = n_fevals = 0
+    stats: dict[str, Any] = {}
+    for k in range(t.numel() - 1):
+        u = _action_at(action, k, t[k], ys[-1])
+        us.append(u)
+
+        def fk(tt: Tensor, y: Tensor, u: Tensor = u) -> Tensor:
+            return f(tt, y, u)
+
+        if k == 0:
+            with torch.no_grad():
+                dy = fk(t[0], y0)
+            if not isinstance(dy, Tensor) or dy.shape != y0.shape:
+                raise ValueError(f"`f(t, y0, u0)` must return a tensor of y0's shape {tuple(y0.shape)}, got "
+                                 f"{tuple(dy.shape) if isinstance(dy, Tensor) else type(dy).__name__}")
+        sol = integrator.integrate(fk, ys[-1], t[k: k + 2], **kwargs)
+        ys.append(sol.ys[-1])
+        n_steps += sol.n_steps
+        n_fevals += sol.n_fevals
+        for key, v in sol.stats.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                stats[key] = stats.get(key, 0) + v
+    try:
+        actions = torch.stack(us)
+    except RuntimeError:
+        raise ValueError(f"the actions must keep one shape over time, got {[tuple(u.shape) for u in us]}") from None
+    return Solution(t=t, ys=torch.stack(ys), method=integrator.name, n_steps=n_steps, n_fevals=n_fevals,
+                    stats=stats, actions=actions)
+
+
 def solve(
-    f: Callable[[Tensor, Tensor], Tensor],
+    f: Callable[..., Tensor],
     y0: Tensor,
     t: Union[Tensor, Sequence[float]],
     *,
@@ -145,6 +217,7 @@ def solve(
     atol: float = 1e-9,
     adjoint: bool = False,
     max_steps: int = 10_000_000,
+    action: Union[Action, None] = None,
     **options: Any,
 ) -> Solution:
     r"""Integrate ``dy/dt = f(t, y)`` from ``y(t[0]) = y0`` and return the states at the times ``t``.
@@ -178,6 +251,13 @@ def solve(
     step per output interval. Adaptive methods choose their steps by ``rtol``/``atol`` and also
     step onto every output time (no interpolation); given ``dt`` they take constant steps instead.
 
+    **Actions** (controlled systems, action-conditioned world models ``x_{k+1} = F(x_k, a_k)``):
+    with ``action`` given, ``f`` is called as ``f(t, y, u)`` and the action is held constant
+    (zero-order hold) over each output interval ``[t[k], t[k+1])``. ``action`` is either a
+    sequence of shape ``(len(t)-1, *batch, m)`` or a feedback policy ``policy(t_k, y_k) -> u_k``
+    sampled at the output times. Each interval is integrated separately, so the switch of the
+    action never falls inside a step. The actions used come back as ``Solution.actions``.
+
     Args:
         f: dynamics ``f(t, y) -> dy/dt``. The explicit symplectic methods instead need an
             object with ``kinetic(p)`` and ``potential(q)`` (e.g. a catalogue system or a
@@ -193,6 +273,9 @@ def solve(
             adjoint (memory constant in the number of steps). Parameters come from ``f`` when it
             is an ``nn.Module``; otherwise pass ``adjoint_params=(...)``.
         max_steps: cap on the number of steps.
+        action: a control input for dynamics ``f(t, y, u)``: a tensor ``(len(t)-1, *batch, m)``
+            or a policy ``policy(t, y) -> (*batch, m)``; see above. Needs a method for general
+            dynamics (not the explicit symplectic ones).
         **options: method options: ``implicit_tol``, ``implicit_max_iter`` (implicit midpoint);
             ``adjoint_params`` and torchdiffeq ``options`` entries (Runge-Kutta methods).
 
@@ -203,6 +286,7 @@ def solve(
         - y0: ``(*batch, d)``
         - t: ``(T,)``
         - Solution.ys: ``(T, *batch, d)``
+        - action (sequence): ``(T-1, *batch, m)``; Solution.actions: ``(T-1, *batch, m)``
 
     Raises:
         TypeError: ``f`` is not callable, ``y0``/``t`` are not tensors of real numbers, or the
@@ -245,6 +329,10 @@ def solve(
             raise ValueError(f"`adjoint=True` is available for the Runge-Kutta methods only, not {integrator.name!r}; "
                              "the symplectic methods backpropagate through their steps")
         options["adjoint"] = True
+    if action is not None:
+        _check_action(action, f, integrator, y0, t)
+        return _solve_with_action(f, y0, t, action, integrator, dt=dt, rtol=float(rtol), atol=float(atol),
+                                  max_steps=max_steps, **options)
     _check_f(f, integrator, y0, t)
     return integrator.integrate(f, y0, t, dt=dt, rtol=float(rtol), atol=float(atol), max_steps=max_steps,
                                 **options)

@@ -10,8 +10,18 @@ from physwm.systems.kepler import Kepler
 from physwm.systems.lorenz import Lorenz
 from physwm.systems.mechanics import DoublePendulum, HarmonicOscillator, HenonHeiles, Pendulum
 from physwm.systems.nbody import FIGURE_EIGHT_PERIOD, NBody, figure_eight
+from physwm.systems.port_hamiltonian import DampedPendulum, Duffing, MassSpringDamper, PortHamiltonianSystem
+from physwm.systems.symbolic import (
+    LagrangianSystem,
+    SymbolicHamiltonianSystem,
+    SymbolicSeparableHamiltonianSystem,
+    from_hamiltonian,
+    from_lagrangian,
+)
 
 __all__ = [
     "System", "HamiltonianSystem", "SeparableHamiltonianSystem", "HarmonicOscillator", "Pendulum",
     "DoublePendulum", "Kepler", "NBody", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
+    "PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing",
+    "from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem", "SymbolicSeparableHamiltonianSystem",
 ]

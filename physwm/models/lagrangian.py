@@ -1,0 +1,188 @@
+"""Lagrangian neural networks: accelerations from a learned Lagrangian by the Euler-Lagrange equation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from physwm._errors import SingularMassMatrixError
+from physwm.integrate import autograd_gradient
+from physwm.models.hamiltonian import _check_dof, _check_y
+from physwm.nn import MLP
+
+__all__ = ["LNN", "euler_lagrange"]
+
+#: Activations whose second derivative vanishes almost everywhere: ∂²L/∂q̇² would be zero.
+_PIECEWISE_LINEAR = ("relu",)
+
+
+def _check_pair(q: Tensor, qdot: Tensor) -> None:
+    for name, x in (("q", q), ("qdot", qdot)):
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise TypeError(f"`{name}` must be a floating-point torch.Tensor, got "
+                            f"{x.dtype if isinstance(x, Tensor) else type(x).__name__}")
+    if q.dim() < 1 or q.shape != qdot.shape:
+        raise ValueError(f"`q` and `qdot` must have the same shape (*batch, n), got {tuple(q.shape)} and {tuple(qdot.shape)}")
+
+
+def _el_terms(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-sample mass matrix ``∂²L/∂q̇²`` and right-hand side ``∂L/∂q - (∂²L/∂q̇∂q) q̇``."""
+    grad_q = torch.func.grad(lagrangian, argnums=0)
+    grad_v = torch.func.grad(lagrangian, argnums=1)
+    mass = torch.func.jacfwd(grad_v, argnums=1)(q, qdot)
+    mixed = torch.func.jacfwd(grad_v, argnums=0)(q, qdot)  # [i, j] = ∂²L / ∂q̇_i ∂q_j
+    return mass, grad_q(q, qdot) - mixed @ qdot
+
+
+def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor, *,
+                   rcond: float | None = None, regularization: float = 0.0) -> Tensor:
+    r"""Accelerations :math:`\ddot q` of a Lagrangian system, batched with ``torch.func``.
+
+    The Euler-Lagrange equation :math:`\frac{d}{dt}\partial_{\dot q} L = \partial_q L` solved for
+    :math:`\ddot q` (Cranmer et al., "Lagrangian Neural Networks", ICLR DeepDiffEq workshop 2020):
+
+    .. math::
+        \ddot q = \big(\partial^2_{\dot q\dot q} L\big)^{-1}
+                  \big(\partial_q L - \partial^2_{\dot q q} L\,\dot q\big).
+
+    The Hessian and mixed derivatives come from ``torch.func`` (``grad`` and ``jacfwd``) vmapped
+    over the batch, with no Python loop; the mass matrix is inverted by a linear solve, never an
+    explicit inverse. **Singular guard**: the mass matrix :math:`M = \partial^2_{\dot q\dot q} L`
+    must be invertible. If :math:`\min|\lambda(M)| \le` ``rcond`` :math:`\cdot \max|\lambda(M)|`
+    for any state (or ``M`` has non-finite entries) a :class:`~physwm.SingularMassMatrixError`
+    names the offending states instead of returning inf/NaN. ``regularization`` ``ε`` solves
+    :math:`(M + \varepsilon I)\ddot q = \dots` instead (Tikhonov), a documented bias that keeps a
+    degenerate learned Lagrangian integrable.
+
+    Args:
+        lagrangian: ``L(q, qdot) -> scalar`` for **one** state (``q, qdot`` of shape ``(n,)``); it
+            is vmapped over the batch, so it must use only torch operations.
+        q: generalised coordinates.
+        qdot: generalised velocities.
+        rcond: relative eigenvalue threshold of the guard; default ``sqrt(eps)`` of the dtype
+            (``1.5e-8`` in float64, ``3.5e-4`` in float32). ``0`` checks only for exact singularity.
+        regularization: ``ε >= 0`` added to the diagonal of ``M``.
+
+    Returns:
+        ``q̈`` of shape ``(*batch, n)``.
+
+    Shapes:
+        q, qdot: ``(*batch, n)`` -> ``(*batch, n)``.
+
+    Raises:
+        TypeError: ``q``/``qdot`` not floating tensors.
+        ValueError: mismatched shapes, negative ``rcond``/``regularization``.
+        SingularMassMatrixError: the mass matrix is singular at some state.
+
+    Example:
+        >>> L = lambda q, v: 0.5 * (v**2).sum() + 9.81 * torch.cos(q).sum()   # pendulum, m = l = 1
+        >>> q = torch.tensor([[0.5]], dtype=torch.float64)
+        >>> euler_lagrange(L, q, torch.zeros_like(q))
+        tensor([[-4.7032]], dtype=torch.float64)
+    """
+    _check_pair(q, qdot)
+    if rcond is None:
+        rcond = torch.finfo(q.dtype).eps ** 0.5
+    if not (rcond >= 0) or not (regularization >= 0):
+        raise ValueError(f"`rcond` and `regularization` must be >= 0, got {rcond} and {regularization}")
+    batch, n = q.shape[:-1], q.shape[-1]
+    qf, vf = q.reshape(-1, n), qdot.reshape(-1, n)
+    mass, rhs = torch.func.vmap(lambda a, b: _el_terms(lagrangian, a, b))(qf, vf)
+    if regularization:
+        mass = mass + regularization * torch.eye(n, dtype=mass.dtype, device=mass.device)
+    with torch.no_grad():
+        finite = torch.isfinite(mass).flatten(1).all(1)
+        eig = torch.linalg.eigvalsh(torch.where(finite[:, None, None], mass, torch.eye(n, dtype=mass.dtype,
+                                                                                     device=mass.device)))
+        absmax = eig.abs().amax(-1)
+        bad = ~finite | (eig.abs().amin(-1) <= rcond * absmax) | (absmax == 0)
+    if bool(bad.any()):
+        idx = bad.nonzero().flatten().tolist()
+        raise SingularMassMatrixError(
+            f"the mass matrix d2L/dqdot2 is singular at {len(idx)} of {bad.numel()} states (first flattened batch "
+            f"indices {idx[:5]}; rcond={rcond:.3g}): the Lagrangian does not determine the accelerations there. "
+            "A network with a piecewise-linear activation (ReLU) has d2L/dqdot2 = 0; use a smooth one, or pass "
+            "`regularization` > 0.", index=idx)
+    acc = torch.linalg.solve(mass, rhs.unsqueeze(-1)).squeeze(-1)
+    return acc.reshape(*batch, n)
+
+
+class LNN(nn.Module):
+    r"""Lagrangian neural network (Cranmer, Greydanus, Hoyer, Battaglia, Spergel, Ho, 2020).
+
+    A scalar :math:`L_\theta(q, \dot q)` by an MLP; accelerations from the Euler-Lagrange
+    equation (:func:`euler_lagrange`), so the model needs no canonical coordinates: it learns
+    from angles and angular velocities directly. The state is ``y = [q, q̇]`` and the model is
+    first-order dynamics ``f(t, y) = [q̇, q̈]`` for :func:`physwm.solve`. The conserved energy
+    follows from Noether's theorem for time translations: :math:`E = \dot q \cdot \partial_{\dot q} L - L`.
+
+    **Why not ReLU**: the accelerations need :math:`\partial^2 L/\partial \dot q^2`, and a
+    piecewise-linear network has zero second derivatives almost everywhere, so the mass matrix is
+    singular and the dynamics undefined. ``activation_name="relu"`` is refused; the paper uses
+    softplus (the default here); tanh and SiLU work too.
+
+    Args:
+        dof: number of coordinates ``n``; the state is ``[q, q̇]`` of size ``2n``.
+        hidden: hidden widths of the MLP.
+        activation_name: a smooth activation (``softplus``, ``tanh``, ``silu``, ``gelu``).
+        rcond: singular-mass-matrix threshold (see :func:`euler_lagrange`).
+        regularization: Tikhonov ``ε`` on the mass matrix (see :func:`euler_lagrange`).
+
+    Shapes:
+        forward: ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``; ``lagrangian``: ``q, q̇`` ``(*batch, n)`` -> ``(*batch,)``.
+
+    Raises:
+        ValueError: a piecewise-linear activation; wrong state shapes.
+        SingularMassMatrixError: at call time, where the learned mass matrix is singular.
+
+    Example:
+        >>> model = LNN(dof=2, hidden=(32, 32)).double()
+        >>> model(torch.tensor(0.0), torch.randn(5, 4, dtype=torch.float64)).shape
+        torch.Size([5, 4])
+    """
+
+    def __init__(self, dof: int, hidden: Sequence[int] = (128, 128), activation_name: str = "softplus",
+                 rcond: float | None = None, regularization: float = 0.0):
+        super().__init__()
+        if activation_name in _PIECEWISE_LINEAR:
+            raise ValueError(f"LNN needs a smooth activation, got {activation_name!r}: its second derivative is zero "
+                             "almost everywhere, so the mass matrix d2L/dqdot2 would be singular. Use 'softplus', "
+                             "'tanh' or 'silu'.")
+        self.dof = _check_dof(dof)
+        self.net = MLP(2 * dof, 1, hidden, activation_name)
+        self.rcond, self.regularization = rcond, float(regularization)
+
+    def lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
+        """``L_θ(q, q̇)`` -> ``(*batch,)`` (also works on single states ``(n,)`` -> scalar)."""
+        return self.net(torch.cat([q, qdot], -1)).squeeze(-1)
+
+    def acceleration(self, q: Tensor, qdot: Tensor) -> Tensor:
+        """``q̈`` from the Euler-Lagrange equation, ``(*batch, n)``."""
+        return euler_lagrange(self.lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization)
+
+    def forward(self, t: Tensor, y: Tensor) -> Tensor:
+        y = _check_y(y, 2 * self.dof, "LNN")
+        q, qdot = y[..., : self.dof], y[..., self.dof:]
+        return torch.cat([qdot, self.acceleration(q, qdot)], -1)
+
+    def mass_matrix(self, y: Tensor) -> Tensor:
+        """``∂²L/∂q̇²`` at states ``(*batch, 2n)`` -> ``(*batch, n, n)``."""
+        y = _check_y(y, 2 * self.dof, "LNN")
+        n = self.dof
+        flat = y.reshape(-1, 2 * n)
+        hess = torch.func.vmap(torch.func.hessian(self.lagrangian, argnums=1))(flat[:, :n], flat[:, n:])
+        return hess.reshape(*y.shape[:-1], n, n)
+
+    def momenta(self, y: Tensor) -> Tensor:
+        """Canonical momenta ``p = ∂L/∂q̇``, ``(*batch, n)``."""
+        y = _check_y(y, 2 * self.dof, "LNN")
+        q = y[..., : self.dof]
+        return autograd_gradient(lambda v: self.lagrangian(q, v), y[..., self.dof:])
+
+    def energy(self, y: Tensor) -> Tensor:
+        """Noether energy ``E = q̇·∂L/∂q̇ - L`` of states ``(*batch, 2n)`` -> ``(*batch,)``."""
+        y = _check_y(y, 2 * self.dof, "LNN")
+        q, qdot = y[..., : self.dof], y[..., self.dof:]
+        return (qdot * self.momenta(y)).sum(-1) - self.lagrangian(q, qdot)
