@@ -14,8 +14,20 @@ from physwm.diagnostics.conservation import (
     total_angular_momentum,
     total_momentum,
 )
+from physwm.diagnostics.lyapunov import (
+    LyapunovResult,
+    lyapunov_spectrum,
+    lyapunov_time,
+    max_lyapunov_exponent,
+    normalized_error,
+    predictability_horizon,
+    valid_prediction_time,
+)
+from physwm.diagnostics.power import power_balance_residual
 
 __all__ = [
     "relative_energy_error", "energy_drift", "energy_growth", "invariant_error", "total_momentum",
     "total_angular_momentum", "momentum_error", "angular_momentum_error", "observed_order",
+    "LyapunovResult", "lyapunov_spectrum", "max_lyapunov_exponent", "lyapunov_time", "normalized_error",
+    "valid_prediction_time", "predictability_horizon", "power_balance_residual",
 ]
