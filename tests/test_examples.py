@@ -24,7 +24,13 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, data_dir):
     assert {(r["task"], r["model"]) for r in res["learned"]} >= {("real_pendulum", "HNN"), ("real_pendulum", "NeuralODE")}
     lf = next(r for r in res["conservation"] if r["system"] == "figure_eight" and r["method"] == "leapfrog")
     assert lf["momentum_error"] < 1e-12
-    assert all((tmp_path / p).is_file() for p in res["plots"]) and len(res["plots"]) >= 5
+    assert all((tmp_path / p).is_file() for p in res["plots"]) and len(res["plots"]) >= 8
+    assert {r["system"] for r in res["power_balance"]} == {"damped_pendulum", "mass_spring_damper", "duffing",
+                                                           "duffing_chaotic"}
+    msd = next(r for r in res["power_balance"] if r["system"] == "mass_spring_damper" and r["method"] == "implicit_midpoint")
+    assert msd["max_power_balance_residual"] < 1e-12  # implicit midpoint closes a quadratic H's power balance exactly
+    assert {r["model"] for r in res["chaos"]} >= {"PHNN", "ActionMLP", "LNN", "HNN", "NeuralODE"}
+    assert "VPT" in proc.stdout
 
 
 def test_bench_without_data_says_so(tmp_path, monkeypatch):
@@ -77,3 +83,31 @@ def test_import_physwm_stays_light():
     code = "import sys, physwm; bad = [m for m in ('e3nn', 'torch_geometric', 'matplotlib', 'sympy') if m in sys.modules]; print(bad)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
     assert out == "[]"
+
+
+def test_double_pendulum_example_smoke(tmp_path, data_dir):
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "double_pendulum.py"), "--mode", "smoke", "--data",
+                           str(data_dir), "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "real_double_pendulum" in proc.stdout and "fitted rig" in proc.stdout
+    for name in ("double_pendulum_energy.png", "double_pendulum_error_sim.png", "double_pendulum_error_real.png"):
+        assert (tmp_path / name).is_file()
+    res = json.loads((tmp_path / "double_pendulum.json").read_text())
+    rows = res["simulated"]["rows"] + res["measured"]["rows"]
+    assert {r["model"] for r in rows} == {"LNN", "HNN", "NeuralODE"}
+    assert all(r["vpt"] >= 0 and r["lambda_max"] == r["lambda_max"] for r in rows)
+
+
+def test_double_pendulum_rig_fit_recovers_simulated_parameters():
+    import torch
+
+    from physwm.bench.double_pendulum import fit_rig, velocity_derivative
+    from physwm.data import TrajectoryData
+    from physwm.systems import DoublePendulum
+
+    true = DoublePendulum(1.0, 0.8, 0.15, 0.12)
+    y = true.sample_initial_state(200, generator=torch.Generator().manual_seed(0))
+    x = true.to_velocities(y)
+    data = TrajectoryData(torch.arange(200, dtype=torch.float64), x.unsqueeze(1), velocity_derivative(true, y).unsqueeze(1))
+    rig = fit_rig(data)
+    assert (rig.m2, rig.l1, rig.l2) == pytest.approx((0.8, 0.15, 0.12), rel=1e-6)

@@ -16,6 +16,8 @@ import torch
 from tqdm.auto import tqdm
 
 import physwm
+from physwm.bench.double_pendulum import DoublePendulumConfig, chaos_table, plot_double_pendulum, run_double_pendulum
+from physwm.bench.port_hamiltonian import phnn_task, power_balance_rows
 from physwm.data import TrajectoryData, load_schmidt_lipson, make_trajectories
 from physwm.diagnostics import (
     angular_momentum_error,
@@ -229,6 +231,15 @@ def format_tables(results: dict) -> str:
         vals = [r["task"], r["model"], r["train_steps"], r["test_loss"], r["energy_mse"], paper.get("test_loss"),
                 paper.get("energy_mse")]
         lines.append(" ".join(f"{_fmt(v):>13}" for v in vals))
+    if results.get("power_balance"):
+        lines += ["", "Damped / forced / controlled systems (float64): power-balance error H(t)-H(0)-W(t), relative to max|H|"]
+        head = ["system", "method", "dt", "steps", "max|resid|", "max|y-ref|"]
+        lines.append(" ".join(f"{h:>18}" for h in head))
+        for r in results["power_balance"]:
+            vals = [r["system"], r["method"], r["dt"], r["steps"], r["max_power_balance_residual"], r["max_state_error"]]
+            lines.append(" ".join(f"{_fmt(v):>18}" for v in vals))
+    if results.get("chaos"):
+        lines += ["", chaos_table(results["chaos"])]
     if results.get("notes"):
         lines += [""] + [f"note: {n}" for n in results["notes"]]
     return "\n".join(lines)
@@ -248,7 +259,7 @@ def run_benchmark(cfg: BenchConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     data_path = _find_data(cfg)
     notes = []
-    n_tasks = len(METHODS) * 4 + 2 + (2 if data_path else 0)
+    n_tasks = len(METHODS) * 4 + 2 + (2 if data_path else 0) + 3
     bar = tqdm(total=n_tasks, desc="physwm bench", disable=not cfg.progress)
     start = time.perf_counter()
     rows, curves = _conservation_rows(cfg, bar)
@@ -275,6 +286,14 @@ def run_benchmark(cfg: BenchConfig) -> dict:
     else:
         notes.append("measured data not found (give --data DIR or set PHYSWM_DATA to a folder holding "
                      "schmidt-lipson/real_pend_h_1.txt); real-pendulum rows skipped")
+    power_rows = power_balance_rows(cfg.horizon_scale, cfg.device)
+    bar.update(1)
+    chaos = phnn_task({"smoke": 20, "quick": 1500, "full": 5000}[cfg.mode], cfg.seed, cfg.device)
+    bar.update(1)
+    data_root = None if data_path is None else str(data_path.parent.parent)
+    dp = run_double_pendulum(DoublePendulumConfig(mode=cfg.mode, device=cfg.device, seed=cfg.seed, data=data_root))
+    bar.update(1)
+    chaos += dp["simulated"]["rows"] + (dp["measured"]["rows"] if "measured" in dp else [])
     bar.close()
     results = {
         "physwm_version": physwm.__version__, "torch_version": torch.__version__, "config": asdict(cfg),
@@ -282,8 +301,9 @@ def run_benchmark(cfg: BenchConfig) -> dict:
                     "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
                     "device": torch.cuda.get_device_name(0) if torch.device(cfg.device).type == "cuda" else "cpu"},
         "conservation": rows, "learned": learned, "paper": {"real_pendulum": PAPER_REAL_PENDULUM},
+        "power_balance": power_rows, "chaos": chaos, "double_pendulum_rig": dp.get("measured", {}).get("rig"),
         "notes": notes, "wall_seconds": time.perf_counter() - start,
     }
-    results["plots"] = _plots(out, curves, portraits)
+    results["plots"] = _plots(out, curves, portraits) + plot_double_pendulum(out, dp)
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return results

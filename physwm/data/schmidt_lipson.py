@@ -29,11 +29,13 @@ def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: 
       one-sided at the ends; all samples kept.
     - ``"forward"``: ``(y[i+1] - y[i]) / (t[i+1] - t[i])``, last sample dropped (the HNN paper's
       estimate, used to compare with its numbers).
+    - ``"measured"``: the derivative columns the file itself carries after the state (the double
+      pendulum file stores ``w1, w2`` again and the two angular accelerations, i.e. ``d/dt [o, w]``).
 
     Args:
         path: the ``.txt`` file.
         trial: trial index (column 0) to read.
-        derivative: ``"central"`` or ``"forward"``.
+        derivative: ``"central"``, ``"forward"`` or ``"measured"``.
         dtype: floating dtype of the tensors.
 
     Returns:
@@ -50,8 +52,8 @@ def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: 
         >>> data.ys.shape  # doctest: +SKIP
         torch.Size([556, 1, 2])
     """
-    if derivative not in ("central", "forward"):
-        raise ValueError(f"`derivative` must be 'central' or 'forward', got {derivative!r}")
+    if derivative not in ("central", "forward", "measured"):
+        raise ValueError(f"`derivative` must be 'central', 'forward' or 'measured', got {derivative!r}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no Schmidt-Lipson data file at {str(path)!r}")
@@ -77,7 +79,12 @@ def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: 
     y = torch.tensor(rows[:, 2 : 2 + n_state], dtype=dtype)
     if len(t) < 3 or not bool((t.diff() > 0).all()):
         raise DataFormatError(f"{path.name}: trial {trial} needs at least 3 samples at increasing times")
-    if derivative == "central":
+    if derivative == "measured":
+        if table.shape[1] < 2 + 2 * n_state:
+            raise DataFormatError(f"{path.name}: derivative='measured' needs {n_state} derivative columns after the "
+                                  f"state ({2 + 2 * n_state} in all), got {table.shape[1]} columns")
+        dy = torch.tensor(rows[:, 2 + n_state: 2 + 2 * n_state], dtype=dtype)
+    elif derivative == "central":
         (dy,) = torch.gradient(y, spacing=(t,), dim=0)
     else:
         dy = y.diff(dim=0) / t.diff().unsqueeze(-1)

@@ -266,7 +266,7 @@ def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: fl
     :func:`normalized_error` and :math:`\varepsilon = 0.4` by default (Pathak, Hunt, Girvan, Lu,
     Ott, PRL 120, 024102, 2018). Divide by the Lyapunov time (multiply by ``λ_max``) to report it
     in Lyapunov times. A rollout that never exceeds the threshold gets the full horizon
-    ``t[-1] - t[0]`` (a lower bound).
+    ``t[-1] - t[0]`` (a lower bound); non-finite states (a rollout that blew up) count as exceeded.
 
     Args:
         pred: model trajectory.
@@ -292,7 +292,7 @@ def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: fl
     if not (threshold > 0):
         raise ValueError(f"`threshold` must be > 0, got {threshold}")
     t = t.to(err)
-    exceeded = err > threshold
+    exceeded = ~(err <= threshold)  # a NaN (a rollout that blew up) counts as exceeded
     first = torch.where(exceeded.any(0), exceeded.to(torch.int64).argmax(0), torch.full_like(exceeded[0], len(t) - 1,
                                                                                            dtype=torch.int64))
     return t[first] - t[0]
