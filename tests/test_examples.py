@@ -59,19 +59,20 @@ def test_pendulum_example_smoke(tmp_path, data_dir):
     assert "HNN" in proc.stdout and (tmp_path / "pendulum.png").is_file()
 
 
-def test_notebook_executes(data_dir):
+@pytest.mark.parametrize("name,expected", [("01_pendulum.ipynb", "HNN: energy MSE"), ("02_double_pendulum.ipynb", "VPT")])
+def test_notebook_executes(data_dir, tmp_path, name, expected):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.read(REPO / "notebooks" / "01_pendulum.ipynb", as_version=4)
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
     os.environ["PHYSWM_SMOKE"] = "1"
     os.environ["PHYSWM_DATA"] = str(data_dir)
     try:
         nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+                                resources={"metadata": {"path": str(tmp_path)}}).execute()
     finally:
         os.environ.pop("PHYSWM_SMOKE", None)
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    assert "HNN: energy MSE" in outputs
+    assert expected in outputs
 
 
 def test_cli_methods_lists_registry():
