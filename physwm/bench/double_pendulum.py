@@ -104,7 +104,9 @@ def rollout(model: Any, y0: Tensor, t: Tensor, dt: float, method: str = "rk4", c
 
 def _models(cfg: DoublePendulumConfig) -> dict[str, torch.nn.Module]:
     h = cfg.hidden
-    return {"LNN": LNN(2, hidden=h), "HNN": HNN(2, hidden=h), "NeuralODE": NeuralODE(4, hidden=h)}
+    # ε = 1 (Tikhonov on the mass matrix): without it the LNN's loss spikes on near-singular learned
+    # mass matrices; L -> cL leaves the dynamics unchanged, so training scales L up and the bias away.
+    return {"LNN": LNN(2, hidden=h, regularization=1.0), "HNN": HNN(2, hidden=h), "NeuralODE": NeuralODE(4, hidden=h)}
 
 
 def _train(model, train: TrajectoryData, test: TrajectoryData, cfg: DoublePendulumConfig) -> tuple[float, float]:
