@@ -186,11 +186,7 @@ def _solve_with_action(f, y0: Tensor, t: Tensor, action: Action, integrator: Int
             return f(tt, y, u)
 
         if k == 0:
-            with torch.no_grad():
-                dy = fk(t[0], y0)
-            if not isinstance(dy, Tensor) or dy.shape != y0.shape:
-                raise ValueError(f"`f(t, y0, u0)` must return a tensor of y0's shape {tuple(y0.shape)}, got "
-                                 f"{tuple(dy.shape) if isinstance(dy, Tensor) else type(dy).__name__}")
+            _check_f(fk, integrator, y0, t)
         sol = integrator.integrate(fk, ys[-1], t[k: k + 2], **kwargs)
         ys.append(sol.ys[-1])
         n_steps += sol.n_steps
