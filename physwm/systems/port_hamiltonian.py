@@ -21,7 +21,8 @@ import math
 import torch
 from torch import Tensor
 
-from physwm.systems.base import System, uniform
+from physwm.systems.base import HamiltonianSystem, uniform
+from physwm.systems.mechanics import HarmonicOscillator, Pendulum
 
 __all__ = ["PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing"]
 
@@ -32,24 +33,20 @@ def _nonneg(name: str, value: float) -> float:
     return float(value)
 
 
-def _positive(name: str, value: float) -> float:
-    if _nonneg(name, value) == 0:
-        raise ValueError(f"`{name}` must be > 0, got {value!r}")
-    return float(value)
-
-
 def _finite(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"`{name}` must be a finite number, got {value!r}")
     return float(value)
 
 
-class PortHamiltonianSystem(System):
+class PortHamiltonianSystem(HamiltonianSystem):
     """One degree of freedom ``y = [q, p]`` with a damping ``b`` acting on ``p`` and a force input on ``p``.
 
     The systems of the catalogue share this structure: ``R = diag(0, b)``, ``G = [0, 1]ᵀ``
-    (``action_dim = 1``) and a forcing ``F(t) = [0, f(t)]``. Subclasses give ``hamiltonian``,
-    ``grad_hamiltonian``, the damping coefficient ``damping`` and optionally ``forcing_p(t)``.
+    (``action_dim = 1``) and a forcing ``F(t) = [0, f(t)]``. Subclasses give ``hamiltonian`` and
+    ``grad_hamiltonian`` (or a conservative catalogue system ``conservative`` to take them from),
+    the damping coefficient ``damping`` and optionally ``forcing_p(t)``. ``energy(y)`` is ``H``,
+    which is not conserved: :meth:`invariants` is empty and :meth:`power_balance` says where it goes.
 
     The instance is the dynamics ``f(t, y, u=None)``; ``u=None`` means no control input. With
     :func:`physwm.solve` pass ``action=`` (a tensor of actions or a policy) to drive it.
@@ -62,26 +59,17 @@ class PortHamiltonianSystem(System):
     action_dim = 1
     damping: float = 0.0
 
-    @property
-    def dof(self) -> int:
-        return 1
+    conservative: HamiltonianSystem | None = None
 
-    def split(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        return y[..., :1], y[..., 1:]
+    def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
+        return self.conservative.hamiltonian(q, p)
 
-    def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def grad_hamiltonian(self, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def grad_hamiltonian(self, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
+        return self.conservative.grad_hamiltonian(q, p)
 
     def forcing_p(self, t: Tensor) -> Tensor | float:
         """External generalised force on ``p`` at time ``t`` (the ``p`` entry of ``F(t)``)."""
         return 0.0
-
-    def energy(self, y: Tensor) -> Tensor:
-        """Stored energy ``H(q, p)`` of states ``(*batch, 2)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*self.split(self._check_state(y)))
 
     def dissipation_matrix(self, y: Tensor) -> Tensor:
         """``R(y) = diag(0, b)``, shape ``(*batch, 2, 2)``."""
@@ -153,14 +141,9 @@ class DampedPendulum(PortHamiltonianSystem):
     """
 
     def __init__(self, m: float = 1.0, l: float = 1.0, g: float = 9.81, b: float = 0.1):  # noqa: E741
-        self.m, self.l, self.g = _positive("m", m), _positive("l", l), _positive("g", g)
+        self.conservative = Pendulum(m, l, g)
+        self.m, self.l, self.g = self.conservative.m, self.conservative.l, self.conservative.g
         self.damping = _nonneg("b", b)
-
-    def hamiltonian(self, q, p):
-        return (p**2).sum(-1) / (2 * self.m * self.l**2) + self.m * self.g * self.l * (1 - torch.cos(q)).sum(-1)
-
-    def grad_hamiltonian(self, q, p):
-        return self.m * self.g * self.l * torch.sin(q), p / (self.m * self.l**2)
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """``q`` uniform in ``[-π/2, π/2]``, ``p`` uniform in ``[-1, 1]`` times ``m l² sqrt(g/l)``."""
@@ -189,18 +172,13 @@ class MassSpringDamper(PortHamiltonianSystem):
     """
 
     def __init__(self, m: float = 1.0, k: float = 1.0, c: float = 0.1):
-        self.m, self.k = _positive("m", m), _positive("k", k)
+        self.conservative = HarmonicOscillator(m, k)
+        self.m, self.k = self.conservative.m, self.conservative.k
         self.damping = _nonneg("c", c)  # R = diag(0, c) acts on dH/dp = p/m: the dashpot force c v
 
     @property
     def has_exact_solution(self) -> bool:  # type: ignore[override]
         return self.damping**2 < 4 * self.m * self.k
-
-    def hamiltonian(self, q, p):
-        return (p**2).sum(-1) / (2 * self.m) + 0.5 * self.k * (q**2).sum(-1)
-
-    def grad_hamiltonian(self, q, p):
-        return self.k * q, p / self.m
 
     def exact_solution(self, t: Tensor, y0: Tensor) -> Tensor:
         """Free (``u = 0``) underdamped motion from ``y0`` at ``t = 0``; shape ``(T, *batch, 2)``."""
