@@ -10,10 +10,12 @@ import torch
 from torch import Tensor, nn
 
 import physwm
+from physwm.data import TrajectoryData
 from physwm.diagnostics import power_balance_residual, valid_prediction_time
 from physwm.models import PHNN
 from physwm.nn import MLP
 from physwm.systems import DampedPendulum, Duffing, MassSpringDamper
+from physwm.training import fit
 
 __all__ = ["power_balance_rows", "phnn_task", "PB_METHODS"]
 
@@ -82,15 +84,16 @@ class ActionMLP(nn.Module):
         return self.net(torch.cat([y, u.expand(*y.shape[:-1], u.shape[-1])], -1))
 
 
-def _controlled_data(sys, n_traj: int, n_steps: int, dt: float, gen: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Trajectories under random piecewise-constant torques; returns t, states, actions, derivatives."""
+def _controlled_data(sys, n_traj: int, n_steps: int, dt: float, gen: torch.Generator) -> tuple[TrajectoryData, Tensor, Tensor]:
+    """Trajectories under random piecewise-constant torques: the training samples (actions attached),
+    and the full state series and action sequences for open-loop rollouts."""
     y0 = sys.sample_initial_state(n_traj, generator=gen)
     t = torch.arange(n_steps + 1, dtype=torch.float64) * dt
     u = 2.0 * torch.rand(n_steps, n_traj, 1, generator=gen, dtype=torch.float64) - 1.0
     with torch.no_grad():
         sol = physwm.solve(sys, y0, t, method="dopri8", rtol=1e-10, atol=1e-10, action=u)
     ys = sol.ys[:-1]
-    return t, sol.ys, u, sys(t[0], ys, u)
+    return TrajectoryData(t[:-1], ys, sys(t[0], ys, u), u), t, sol.ys
 
 
 def phnn_task(steps: int, seed: int = 0, device: str = "cpu") -> list[dict[str, Any]]:
@@ -103,27 +106,19 @@ def phnn_task(steps: int, seed: int = 0, device: str = "cpu") -> list[dict[str, 
     sys = DampedPendulum(b=0.3)
     gen = torch.Generator().manual_seed(seed)
     dt = 0.05
-    _, ys, u, dy = _controlled_data(sys, 32, 60, dt, gen)
-    t_test, ys_test, u_test, dy_test = _controlled_data(sys, 8, 100, dt, gen)
-    x, a, target = ys[:-1].reshape(-1, 2), u.reshape(-1, 1), dy.reshape(-1, 2)
-    xt, at, tt = ys_test[:-1].reshape(-1, 2), u_test.reshape(-1, 1), dy_test.reshape(-1, 2)
+    train, _, _ = _controlled_data(sys, 32, 60, dt, gen)
+    test, t_test, ys_test = _controlled_data(sys, 8, 100, dt, gen)
+    u_test = test.actions
     rows = []
     models = {"PHNN": PHNN(1, action_dim=1, hidden=(64, 64), dissipation="constant"), "ActionMLP": ActionMLP(2, 1)}
     scale = ys_test.reshape(-1, 2).std(0)
     for label, model in models.items():
         torch.manual_seed(seed)
         model = model.to(device=dev, dtype=torch.float64)
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        g = torch.Generator().manual_seed(seed)
         start = time.perf_counter()
-        for _ in range(steps):
-            idx = torch.randperm(len(x), generator=g)[:256]
-            loss = ((model(0.0, x[idx].to(dev), a[idx].to(dev)) - target[idx].to(dev)) ** 2).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        hist = fit(model, train.to(dev), steps=steps, lr=1e-3, batch_size=256, val_data=test.to(dev),
+                   eval_every=steps, seed=seed, progress=False)
         seconds = time.perf_counter() - start
-        test_loss = float(((model(0.0, xt.to(dev), at.to(dev)) - tt.to(dev)) ** 2).mean().detach())
         try:
             with torch.no_grad():
                 roll = physwm.solve(model, ys_test[0].to(dev), t_test.to(dev), method="rk4", dt=dt / 5,
@@ -131,14 +126,14 @@ def phnn_task(steps: int, seed: int = 0, device: str = "cpu") -> list[dict[str, 
         except physwm.IntegrationError:
             roll = torch.full_like(ys_test, math.nan)
         vpt = valid_prediction_time(roll, ys_test, t_test, scale=scale)
-        row = {"task": "controlled_damped_pendulum", "model": label, "train_steps": steps, "test_loss": test_loss,
+        row = {"task": "controlled_damped_pendulum", "model": label, "train_steps": steps, "test_loss": hist.val_loss[-1],
                "rollout_state_mse": float(((roll - ys_test) ** 2).mean()), "vpt": float(vpt.mean()),
                "horizon": float(t_test[-1]), "train_seconds": seconds, "true_damping": sys.damping,
                "learned_damping": None}
         if label == "PHNN":
             # ṗ = -∂H/∂q - R_pp ∂H/∂p + u with ∂H/∂p = q̇ once H is learned: R_pp is the viscous coefficient b.
             with torch.no_grad():
-                row["learned_damping"] = float(model.dissipation_matrix(x[:1].to(dev))[0, 1, 1])
+                row["learned_damping"] = float(model.dissipation_matrix(train.ys[0, :1].to(dev))[0, 1, 1])
             pb = power_balance_residual(model, t_test.to(dev), roll.to(dev), u_test.to(dev))
             row["power_balance_residual"] = float(pb.abs().max())
         rows.append(row)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,6 +22,8 @@ class TrajectoryData:
         ys: states ``(T, B, d)``.
         dydt: time derivatives ``(T, B, d)``: exact for simulated data, finite differences for
             measured data.
+        actions: for controlled systems, the action ``u`` ``(T, B, m)`` in force at each sample
+            (the derivative is ``f(t, y, u)``); ``None`` for autonomous data.
 
     Example:
         >>> from physwm.systems import Pendulum
@@ -33,11 +35,15 @@ class TrajectoryData:
     t: Tensor
     ys: Tensor
     dydt: Tensor
+    actions: Tensor | None = None
 
     def __post_init__(self):
         if self.ys.dim() != 3 or self.dydt.shape != self.ys.shape or self.t.shape != self.ys.shape[:1]:
             raise ValueError(f"TrajectoryData needs t (T,), ys and dydt (T, B, d); got t {tuple(self.t.shape)}, "
                              f"ys {tuple(self.ys.shape)}, dydt {tuple(self.dydt.shape)}")
+        if self.actions is not None and (self.actions.dim() != 3 or self.actions.shape[:2] != self.ys.shape[:2]):
+            raise ValueError(f"TrajectoryData.actions must have shape (T, B, m) = ({self.ys.shape[0]}, "
+                             f"{self.ys.shape[1]}, m), got {tuple(self.actions.shape)}")
 
     def __len__(self) -> int:
         return self.t.shape[0]
@@ -47,6 +53,14 @@ class TrajectoryData:
         d = self.ys.shape[-1]
         return self.ys.reshape(-1, d), self.dydt.reshape(-1, d)
 
+    def flat_actions(self) -> Tensor | None:
+        """The actions aligned with :meth:`pairs`, ``(T*B, m)``, or ``None``."""
+        return None if self.actions is None else self.actions.reshape(-1, self.actions.shape[-1])
+
+    def _select(self, time: slice = slice(None), traj: slice = slice(None)) -> TrajectoryData:
+        acts = None if self.actions is None else self.actions[time, traj]
+        return TrajectoryData(self.t[time], self.ys[time, traj], self.dydt[time, traj], acts)
+
     def split_time(self, fraction: float) -> tuple[TrajectoryData, TrajectoryData]:
         """The first ``int(fraction * T)`` samples in time, and the rest (the HNN paper's split)."""
         if not 0 < fraction < 1:
@@ -54,15 +68,13 @@ class TrajectoryData:
         k = int(fraction * len(self))
         if k < 2 or len(self) - k < 2:
             raise ValueError(f"split at {fraction} leaves fewer than 2 samples on one side of {len(self)}")
-        return (TrajectoryData(self.t[:k], self.ys[:k], self.dydt[:k]),
-                TrajectoryData(self.t[k:], self.ys[k:], self.dydt[k:]))
+        return self._select(time=slice(None, k)), self._select(time=slice(k, None))
 
     def split_trajectories(self, n_train: int) -> tuple[TrajectoryData, TrajectoryData]:
         """The first ``n_train`` trajectories and the rest."""
         if not 0 < n_train < self.ys.shape[1]:
             raise ValueError(f"`n_train` must lie in (0, {self.ys.shape[1]}), got {n_train}")
-        return (replace(self, ys=self.ys[:, :n_train], dydt=self.dydt[:, :n_train]),
-                replace(self, ys=self.ys[:, n_train:], dydt=self.dydt[:, n_train:]))
+        return self._select(traj=slice(None, n_train)), self._select(traj=slice(n_train, None))
 
     def gaps(self, factor: float = 1.5) -> Tensor:
         """Indices ``i`` where ``t[i+1] - t[i]`` exceeds ``factor`` times the median spacing
@@ -72,7 +84,8 @@ class TrajectoryData:
 
     def to(self, *args: Any, **kwargs: Any) -> TrajectoryData:
         """Move/cast all tensors, like :meth:`torch.Tensor.to`."""
-        return TrajectoryData(self.t.to(*args, **kwargs), self.ys.to(*args, **kwargs), self.dydt.to(*args, **kwargs))
+        acts = None if self.actions is None else self.actions.to(*args, **kwargs)
+        return TrajectoryData(self.t.to(*args, **kwargs), self.ys.to(*args, **kwargs), self.dydt.to(*args, **kwargs), acts)
 
 
 def make_trajectories(system: Any, n: int, t: Tensor, *, y0: Tensor | None = None, method: str = "dopri8",

@@ -17,14 +17,16 @@ from physwm.training.checkpoint import load_checkpoint, save_checkpoint
 __all__ = ["fit", "FitResult", "derivative_loss", "rollout_loss"]
 
 
-def derivative_loss(model: nn.Module, states: Tensor, derivatives: Tensor) -> Tensor:
-    """Mean squared error between ``model(0, states)`` and the target derivatives (HNN paper's L2 loss).
+def derivative_loss(model: nn.Module, states: Tensor, derivatives: Tensor, actions: Tensor | None = None) -> Tensor:
+    """Mean squared error between ``model(0, states)`` (``model(0, states, actions)`` for a controlled
+    model) and the target derivatives (HNN paper's L2 loss).
 
     Shapes:
-        states, derivatives: ``(N, d)`` -> scalar.
+        states, derivatives: ``(N, d)``; actions: ``(N, m)`` -> scalar.
     """
     t0 = torch.zeros((), dtype=states.dtype, device=states.device)
-    return ((model(t0, states) - derivatives) ** 2).mean()
+    pred = model(t0, states) if actions is None else model(t0, states, actions)
+    return ((pred - derivatives) ** 2).mean()
 
 
 def rollout_loss(model: nn.Module, ys: Tensor, t: Tensor, *, method: str = "rk4", dt: float | None = None) -> Tensor:
@@ -67,7 +69,8 @@ def fit(model: nn.Module, data: TrajectoryData, *, loss: str = "derivative", ste
 
     Losses:
         - ``"derivative"``: match ``model(0, y)`` to ``dy/dt`` (:func:`derivative_loss`), the HNN
-          paper's objective; mini-batches of ``batch_size`` samples (full batch by default).
+          paper's objective; mini-batches of ``batch_size`` samples (full batch by default). With
+          ``data.actions`` the model is called as ``model(0, y, u)`` (controlled models, e.g. PHNN).
         - ``"rollout"``: integrate the model with ``method`` over windows of ``horizon`` samples
           and match the states (:func:`rollout_loss`); windows crossing missing frames are skipped.
 
@@ -97,8 +100,11 @@ def fit(model: nn.Module, data: TrajectoryData, *, loss: str = "derivative", ste
     result = FitResult()
     if loss == "derivative":
         xs, dxs = data.pairs()
+        us = data.flat_actions()
         n_samples = xs.shape[0]
     else:
+        if data.actions is not None:
+            raise ValueError("loss='rollout' does not take action data yet; use loss='derivative'")
         if not isinstance(horizon, int) or horizon < 1:
             raise ValueError(f"`horizon` must be a positive int, got {horizon!r}")
         starts = _windows(data, horizon)
@@ -127,13 +133,13 @@ def fit(model: nn.Module, data: TrajectoryData, *, loss: str = "derivative", ste
         ref = val_data if val_data is not None else data
         x, dx = ref.pairs()
         with torch.enable_grad():  # HNN-type models need autograd to evaluate at all
-            return float(derivative_loss(model, x, dx).detach())
+            return float(derivative_loss(model, x, dx, ref.flat_actions()).detach())
 
     bar = tqdm(total=steps, initial=result.steps, disable=not progress, desc=f"fit ({loss})", leave=False)
     while result.steps < steps:
         idx = torch.randperm(n_samples, generator=gen)[:bs]
         if loss == "derivative":
-            value = derivative_loss(model, xs[idx], dxs[idx])
+            value = derivative_loss(model, xs[idx], dxs[idx], None if us is None else us[idx])
         else:
             s = starts[idx]
             window = torch.stack([data.ys[i : i + horizon + 1] for i in s.tolist()], 1)  # (H+1, bs*B, d) after flatten

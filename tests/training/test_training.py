@@ -94,3 +94,28 @@ def test_fit_argument_errors():
         fit(model, _data(), loss="energy", progress=False)
     with pytest.raises(ValueError, match="`steps`"):
         fit(model, _data(), steps=0, progress=False)
+
+
+def test_fit_with_actions_trains_a_controlled_model():
+    import physwm
+    from physwm.data import TrajectoryData
+    from physwm.models import PHNN
+    from physwm.systems import MassSpringDamper
+
+    sys = MassSpringDamper(c=0.3)
+    gen = torch.Generator().manual_seed(0)
+    y0 = sys.sample_initial_state(8, generator=gen)
+    t = torch.linspace(0, 3, 31, dtype=torch.float64)
+    u = torch.rand(30, 8, 1, generator=gen, dtype=torch.float64) - 0.5
+    ys = physwm.solve(sys, y0, t, method="rk4", dt=0.01, action=u).ys[:-1]
+    data = TrajectoryData(t[:-1], ys, sys(t[0], ys, u), u)
+    train, test = data.split_trajectories(6)
+    assert train.actions.shape == (30, 6, 1) and test.split_time(0.5)[1].actions.shape == (15, 2, 1)
+    torch.manual_seed(0)
+    model = PHNN(1, action_dim=1, hidden=(16,), dissipation="constant").double()
+    hist = fit(model, train, steps=300, lr=3e-3, val_data=test, eval_every=300, progress=False)
+    assert hist.val_loss[-1] < 0.1 * hist.train_loss[0]
+    with pytest.raises(ValueError, match="actions must have shape"):
+        TrajectoryData(t[:-1], ys, ys, u[:, :3])
+    with pytest.raises(ValueError, match="rollout"):
+        fit(model, train, loss="rollout", steps=1, progress=False)
