@@ -16,6 +16,7 @@ import torch
 from tqdm.auto import tqdm
 
 import physwm
+from physwm.bench._plotting import pyplot, save_figure
 from physwm.bench.double_pendulum import DoublePendulumConfig, chaos_table, plot_double_pendulum, run_double_pendulum
 from physwm.bench.port_hamiltonian import phnn_task, power_balance_rows
 from physwm.data import TrajectoryData, load_schmidt_lipson, make_trajectories
@@ -170,10 +171,7 @@ def _find_data(cfg: BenchConfig) -> Path | None:
 
 
 def _plots(out: Path, curves: dict, portraits: dict) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     files = []
     for system, c in curves.items():
@@ -184,11 +182,7 @@ def _plots(out: Path, curves: dict, portraits: dict) -> list[str]:
         ax.set_yscale("log")
         ax.set(xlabel="t", ylabel="|E(t) - E(0)| / |E(0)|", title=f"relative energy error: {system}")
         ax.legend(fontsize=7, ncol=2)
-        fig.tight_layout()
-        name = f"energy_error_{system}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
+        files.append(save_figure(fig, out, f"energy_error_{system}.png"))
     for task, pt in portraits.items():
         fig, ax = plt.subplots(figsize=(5, 5))
         for label, pts in pt.items():
@@ -197,11 +191,7 @@ def _plots(out: Path, curves: dict, portraits: dict) -> list[str]:
             ax.plot(xs, ys, "k." if label == "true" else "-", ms=3, label=label, lw=1)
         ax.set(xlabel="q", ylabel="p", title=f"phase portrait, test rollout: {task}")
         ax.legend()
-        fig.tight_layout()
-        name = f"phase_portrait_{task}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
+        files.append(save_figure(fig, out, f"phase_portrait_{task}.png"))
     return files
 
 

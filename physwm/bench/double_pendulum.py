@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 import physwm
+from physwm.bench._plotting import pyplot, save_figure
 from physwm.data import TrajectoryData, load_schmidt_lipson
 from physwm.diagnostics import max_lyapunov_exponent, normalized_error, valid_prediction_time
 from physwm.models import HNN, LNN, NeuralODE
@@ -256,10 +257,7 @@ def plot_double_pendulum(out: Path, dp: dict) -> list[str]:
     Energy error vs time (simulated double pendulum) and error growth on a log scale with the
     ``e^{λt}`` slope drawn; returns the file names.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     files = []
     sim = dp["simulated"]["curves"]
@@ -269,10 +267,7 @@ def plot_double_pendulum(out: Path, dp: dict) -> list[str]:
     ax.set_yscale("log")
     ax.set(xlabel="t (s)", ylabel="|E(t) - E(0)|, % of max potential energy", title="double pendulum: energy error")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "double_pendulum_energy.png", dpi=110)
-    plt.close(fig)
-    files.append("double_pendulum_energy.png")
+    files.append(save_figure(fig, out, "double_pendulum_energy.png"))
     for task, block in (("sim", dp["simulated"]), ("real", dp.get("measured"))):
         if block is None:
             continue
@@ -290,11 +285,7 @@ def plot_double_pendulum(out: Path, dp: dict) -> list[str]:
         ax.set_ylim(1e-6, 1e2)
         ax.set(xlabel="t (s)", ylabel="normalised error", title=f"double pendulum ({task}): error growth")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        name = f"double_pendulum_error_{task}.png"
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
-        files.append(name)
+        files.append(save_figure(fig, out, f"double_pendulum_error_{task}.png"))
     return files
 
 

@@ -41,6 +41,14 @@ def _symbols(name: str, syms: Any) -> list:
     return list(syms)
 
 
+def _symbol_pair(names: tuple[str, str], a: Any, b: Any) -> tuple[list, list]:
+    """Coordinates and their conjugates (momenta or velocities): Symbols, as many of each."""
+    sa, sb = _symbols(names[0], a), _symbols(names[1], b)
+    if len(sa) != len(sb):
+        raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same number of symbols, got {len(sa)} and {len(sb)}")
+    return sa, sb
+
+
 def _prepare(expr: Any, what: str, coords: list, params: Mapping | None):
     """Sympify, substitute the parameters, and check that only the coordinates remain free."""
     import sympy as sp
@@ -207,9 +215,7 @@ def from_hamiltonian(H: Any, q: Any, p: Any, params: Mapping | None = None, *, n
         >>> pend(torch.tensor(0.0), torch.tensor([0.5, 0.0], dtype=torch.float64))
         tensor([ 0.0000, -4.7032], dtype=torch.float64)
     """
-    qs, ps = _symbols("q", q), _symbols("p", p)
-    if len(qs) != len(ps):
-        raise ValueError(f"`q` and `p` must have the same number of symbols, got {len(qs)} and {len(ps)}")
+    qs, ps = _symbol_pair(("q", "p"), q, p)
     expr = _prepare(H, "H", [*qs, *ps], params)
     split = _split_separable(expr, qs, ps)
     if split is not None:
@@ -326,8 +332,6 @@ def from_lagrangian(L: Any, q: Any, qdot: Any, params: Mapping | None = None, *,
         >>> pend(torch.tensor(0.0), torch.tensor([0.5, 0.0], dtype=torch.float64))
         tensor([ 0.0000, -4.7032], dtype=torch.float64)
     """
-    qs, vs = _symbols("q", q), _symbols("qdot", qdot)
-    if len(qs) != len(vs):
-        raise ValueError(f"`q` and `qdot` must have the same number of symbols, got {len(qs)} and {len(vs)}")
+    qs, vs = _symbol_pair(("q", "qdot"), q, qdot)
     expr = _prepare(L, "L", [*qs, *vs], params)
     return LagrangianSystem(expr, qs, vs, name=name)
