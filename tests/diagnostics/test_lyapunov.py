@@ -76,9 +76,12 @@ def test_learned_model_falls_back_to_reverse_mode_and_runs_float32():
 
 
 def test_max_exponent_matches_first_of_spectrum():
-    y0 = torch.tensor([[1.0, 1.0, 20.0]], dtype=torch.float64)
-    lam = max_lyapunov_exponent(Lorenz(), y0, t_total=5.0, dt=0.01, transient=2.0, jvp="reverse")
-    assert lam.shape == (1,) and 0.3 < float(lam) < 2.0
+    y0 = torch.tensor([[1.0, 1.0, 20.0], [2.0, -1.0, 25.0]], dtype=torch.float64)
+    kw = dict(t_total=5.0, dt=0.01, transient=2.0, jvp="reverse")
+    lam = max_lyapunov_exponent(Lorenz(), y0, generator=torch.Generator().manual_seed(3), **kw)
+    one = lyapunov_spectrum(Lorenz(), y0, n_exponents=1, generator=torch.Generator().manual_seed(3), **kw)
+    assert lam.shape == (2,) and torch.equal(lam, one.exponents[:, 0])
+    assert bool(((lam > 0.3) & (lam < 2.0)).all())
 
 
 def test_valid_prediction_time_and_lyapunov_units():
