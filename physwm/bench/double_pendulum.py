@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,11 +104,13 @@ def rollout(model: Any, y0: Tensor, t: Tensor, dt: float, method: str = "rk4", c
     return torch.cat(out)
 
 
-def _models(cfg: DoublePendulumConfig) -> dict[str, torch.nn.Module]:
+def _models(cfg: DoublePendulumConfig) -> dict[str, Callable[[], torch.nn.Module]]:
+    """Model factories: each is built after seeding, so its initialisation does not depend on what ran before."""
     h = cfg.hidden
     # ε = 1 (Tikhonov on the mass matrix): without it the LNN's loss spikes on near-singular learned
     # mass matrices; L -> cL leaves the dynamics unchanged, so training scales L up and the bias away.
-    return {"LNN": LNN(2, hidden=h, regularization=1.0), "HNN": HNN(2, hidden=h), "NeuralODE": NeuralODE(4, hidden=h)}
+    return {"LNN": lambda: LNN(2, hidden=h, regularization=1.0), "HNN": lambda: HNN(2, hidden=h),
+            "NeuralODE": lambda: NeuralODE(4, hidden=h)}
 
 
 def _train(model, train: TrajectoryData, test: TrajectoryData, cfg: DoublePendulumConfig) -> tuple[float, float]:
@@ -148,9 +151,9 @@ def simulated(cfg: DoublePendulumConfig) -> dict[str, Any]:
     v_range = _potential_range(dp)
     e0 = dp.energy(y0_test)
     rows, curves = [], {"t": t_roll.cpu().tolist(), "energy": {}, "error": {}, "lambda_max": lam_mean}
-    for label, model in _models(cfg).items():
+    for label, make in _models(cfg).items():
         torch.manual_seed(cfg.seed)
-        model = model.to(dev)
+        model = make().to(dev)
         train, val = sets[coords[label]].split_trajectories(cfg.n_train - n_val)
         test_loss, seconds = _train(model.float(), train, val, cfg)
         model = model.double()
@@ -199,9 +202,9 @@ def measured(cfg: DoublePendulumConfig, path: Path) -> dict[str, Any]:
     scale = truth.reshape(-1, 4).std(0)
     e_true = rig.energy(rig.from_velocities(truth))
     rows, curves = [], {"t": t_test.cpu().tolist(), "error": {}, "lambda_max": lam_test}
-    for label, model in _models(cfg).items():
+    for label, make in _models(cfg).items():
         torch.manual_seed(cfg.seed)
-        model = model.to(dev)
+        model = make().to(dev)
         test_loss, seconds = _train(model.float(), TrajectoryData(train.t, train.ys.float(), train.dydt.float()).to(dev),
                                     TrajectoryData(test.t, test.ys.float(), test.dydt.float()).to(dev), cfg)
         model = model.double()

@@ -110,11 +110,12 @@ def phnn_task(steps: int, seed: int = 0, device: str = "cpu") -> list[dict[str, 
     test, t_test, ys_test = _controlled_data(sys, 8, 100, dt, gen)
     u_test = test.actions
     rows = []
-    models = {"PHNN": PHNN(1, action_dim=1, hidden=(64, 64), dissipation="constant"), "ActionMLP": ActionMLP(2, 1)}
+    models = {"PHNN": lambda: PHNN(1, action_dim=1, hidden=(64, 64), dissipation="constant"),
+              "ActionMLP": lambda: ActionMLP(2, 1)}
     scale = ys_test.reshape(-1, 2).std(0)
-    for label, model in models.items():
-        torch.manual_seed(seed)
-        model = model.to(device=dev, dtype=torch.float64)
+    for label, make in models.items():
+        torch.manual_seed(seed)  # before building the model: its initialisation is part of the seeded run
+        model = make().to(device=dev, dtype=torch.float64)
         start = time.perf_counter()
         hist = fit(model, train.to(dev), steps=steps, lr=1e-3, batch_size=256, val_data=test.to(dev),
                    eval_every=steps, seed=seed, progress=False)
