@@ -1,0 +1,319 @@
+r"""Conservative particle models: antisymmetric pair forces and an E(3)-invariant learned Hamiltonian.
+
+Both are built so that the conservation laws hold by construction, not by training:
+
+- :class:`PairForceNet` (Newton's third law at edge level, seed lecture §6.6.2): one force
+  ``F_ij = s_ij (x_i - x_j) / |x_i - x_j|`` per unordered pair, added to ``i`` and subtracted from
+  ``j``, with ``s_ij`` a symmetric function of invariants. Total force is zero and the pair forces
+  are central, so total linear and angular momentum are conserved (to round-off) by any
+  Runge-Kutta rollout.
+- :class:`HamiltonianGNN`: ``H = sum_i |p_i|²/2m_i + V_theta(q)`` with ``V_theta`` an invariant
+  graph energy of pairwise distances. Forces ``-dV/dq`` come from autograd. ``V_theta`` is
+  translation- and rotation-invariant, so momentum and angular momentum are conserved (Noether);
+  leapfrog/Yoshida rollouts keep them to round-off and the energy error bounded.
+
+Imported on first use (they use torch_geometric's ``scatter``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.utils import scatter
+
+from physwm.models._graph_inputs import check_graph, check_positive_int
+from physwm.nn import MLP
+from physwm.nn.graph import fully_connected_graph, knn_graph, radius_graph
+
+__all__ = ["PairForceNet", "HamiltonianGNN", "NewtonianDynamics", "unordered_pairs"]
+
+
+def unordered_pairs(edge_index: Tensor, edge_attr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+    """Each unordered pair ``{a, b}`` of a (possibly directed) graph once, as ``(a, b)`` with ``a < b``.
+
+    A pair present in both directions keeps the attributes of its ``a -> b`` copy, or of ``b -> a``
+    where only that one exists. Self-loops are dropped.
+
+    Shapes:
+        edge_index ``(2, E)``, edge_attr ``(E, A)`` -> ``(2, P)``, ``(P, A)``.
+    """
+    lo, hi = edge_index.min(0).values, edge_index.max(0).values
+    keep = lo != hi
+    lo, hi = lo[keep], hi[keep]
+    n = int(edge_index.max()) + 1 if edge_index.numel() else 0
+    key = lo * n + hi
+    # Stable order: a forward copy (src < dst) sorts before the reverse copy of the same pair.
+    forward_first = (edge_index[0][keep] > edge_index[1][keep]).to(torch.long)
+    order = torch.argsort(key * 2 + forward_first, stable=True)
+    key_sorted = key[order]
+    first = torch.ones_like(key_sorted, dtype=torch.bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    sel = order[first]
+    pairs = torch.stack([lo[sel], hi[sel]])
+    attr = None if edge_attr is None else edge_attr[keep][sel]
+    return pairs, attr
+
+
+class PairForceNet(nn.Module):
+    r"""Momentum-conserving force network: antisymmetric, central pair forces.
+
+    .. math::
+        F_{ij} = s_\theta\big(\|x_i - x_j\|,\ h_i + h_j,\ h_i \odot h_j,\ e_{ij}
+                 [,\ \|v_i - v_j\|^2,\ (x_i - x_j)\cdot(v_i - v_j)]\big)\ \frac{x_i - x_j}{\|x_i - x_j\|},
+        \qquad F_i = \sum_{j > i} F_{ij} - \sum_{j < i} F_{ji}.
+
+    Each unordered pair is evaluated once, at edge level, and its force is added to one particle
+    and subtracted from the other, so :math:`\sum_i F_i = 0` (Newton's third law) holds to
+    round-off for any parameters; the force is central, so the total torque vanishes too. The
+    inputs of :math:`s_\theta` are symmetric in ``i, j`` and invariant, so the forces are
+    E(3)-equivariant and permutation-equivariant. The graph is symmetrised first (a pair present
+    in either direction interacts).
+
+    Args:
+        node_dim: invariant node features ``h`` (e.g. charge, mass).
+        edge_dim: invariant, symmetric edge attributes ``e_ij`` (0 for none).
+        hidden: hidden widths of the MLP :math:`s_\theta`.
+        velocity: include the relative-velocity invariants (dissipative or magnetic-like forces).
+
+    Shapes:
+        x ``(n, 3)``, v ``(n, 3)`` (ignored unless ``velocity``; may be ``None``), h ``(n, node_dim)``,
+        edge_index ``(2, E)``, edge_attr ``(E, edge_dim)`` -> forces ``(n, 3)``.
+
+    Raises:
+        ValueError: inputs of the wrong shape; two particles at the same position.
+
+    Example:
+        >>> from physwm.nn.graph import fully_connected_graph
+        >>> net = PairForceNet(node_dim=1, hidden=(16,))
+        >>> F = net(torch.randn(4, 3), None, torch.ones(4, 1), fully_connected_graph(4))
+        >>> bool(F.sum(0).abs().max() < 1e-6)
+        True
+    """
+
+    def __init__(self, node_dim: int, edge_dim: int = 0, hidden: Sequence[int] = (64, 64), velocity: bool = False):
+        super().__init__()
+        self.node_dim = check_positive_int("node_dim", node_dim)
+        self.edge_dim = check_positive_int("edge_dim", edge_dim, 0)
+        self.velocity = bool(velocity)
+        self.net = MLP(1 + 2 * node_dim + edge_dim + 2 * int(self.velocity), 1, hidden, "silu")
+
+    def forward(self, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
+        if self.velocity and v is None:
+            raise ValueError("PairForceNet: `v` is required (the model was built with velocity=True)")
+        edge_attr = check_graph("PairForceNet", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
+        pairs, attr = unordered_pairs(edge_index, edge_attr)
+        a, b = pairs
+        diff = x[a] - x[b]
+        r = diff.norm(dim=-1, keepdim=True)
+        if bool((r == 0).any()):
+            raise ValueError("PairForceNet: two particles sit at the same position (the pair direction is undefined)")
+        feats = [r, h[a] + h[b], h[a] * h[b], attr]
+        if self.velocity:
+            dv = v[a] - v[b]
+            feats += [(dv**2).sum(-1, keepdim=True), (diff * dv).sum(-1, keepdim=True)]
+        f_ab = self.net(torch.cat(feats, -1)) * diff / r
+        n = x.shape[0]
+        return scatter(f_ab, a, dim=0, dim_size=n, reduce="sum") - scatter(f_ab, b, dim=0, dim_size=n, reduce="sum")
+
+
+class _GaussianRBF(nn.Module):
+    def __init__(self, n: int, r_max: float):
+        super().__init__()
+        self.register_buffer("centres", torch.linspace(0.0, r_max, n), persistent=False)
+        self.gamma = (n / r_max) ** 2 / 2
+
+    def forward(self, r: Tensor) -> Tensor:
+        return torch.exp(-self.gamma * (r - self.centres.to(r.dtype)) ** 2)
+
+
+def _cosine_envelope(r: Tensor, cutoff: float) -> Tensor:
+    """``(1 + cos(pi r / r_c)) / 2`` inside the cutoff, 0 beyond: value and slope vanish at ``r_c``."""
+    return torch.where(r < cutoff, 0.5 * (1.0 + torch.cos(math.pi * r / cutoff)), torch.zeros_like(r))
+
+
+class HamiltonianGNN(nn.Module):
+    r"""E(3)-invariant learned Hamiltonian for ``N`` particles in 3-D.
+
+    .. math::
+        H(q, p) &= \sum_i \frac{|p_i|^2}{2 m_i} + V_\theta(q), \\
+        V_\theta(q) &= \sum_{i<j} \phi_\theta\big(\rho(r_{ij}), h_i + h_j, h_i \odot h_j\big)\, w(r_{ij})
+                       + \sum_i \psi_\theta(g_i^{L}),
+
+    with :math:`r_{ij} = |q_i - q_j|`, :math:`\rho` a Gaussian radial basis, :math:`w` a smooth
+    cosine cutoff envelope (1 without a cutoff), and :math:`g^L` node embeddings after ``layers``
+    rounds of invariant message passing (:math:`g_i \leftarrow g_i + \mathrm{MLP}(g_i, \sum_j
+    \mathrm{MLP}(g_j, \rho(r_{ij}))\, w(r_{ij}))`), so ``layers > 0`` adds many-body terms to the
+    pair potential. :math:`V_\theta` depends on distances only: it is invariant under rotations,
+    reflections, translations and permutations of identical particles, and smooth, so the
+    dynamics conserve energy, linear and angular momentum; as a
+    :class:`~physwm.integrate.SeparableHamiltonian` it rolls out with ``leapfrog``/``yoshida4``.
+    Forces are ``-dV/dq`` by autograd; the pair graph is complete, or a radius graph within
+    ``cutoff`` (no neighbour cap: the envelope keeps ``V`` smooth as neighbours change).
+
+    The state follows :class:`physwm.systems.NBody`: ``y = [q.flatten(-2), p.flatten(-2)]``.
+
+    Args:
+        masses: particle masses ``(N,)`` (mass units), fixed (not learned).
+        node_features: invariant per-particle features ``(N, F)`` (e.g. charges), or ``None``.
+        hidden: width of the MLPs.
+        layers: rounds of invariant message passing for the many-body term (0: pair potential only).
+        n_rbf: number of radial basis functions.
+        r_max: range of the radial basis (length units); distances beyond it see the last basis
+            function's tail.
+        cutoff: interaction cutoff radius, or ``None`` for all pairs.
+
+    Shapes:
+        forward: ``t`` scalar, ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``; kinetic/potential:
+        ``(*batch, 3N)`` -> ``(*batch,)``.
+
+    Example:
+        >>> import physwm
+        >>> model = HamiltonianGNN(torch.ones(4), hidden=16, layers=1)
+        >>> y0 = torch.cat([torch.randn(12), torch.zeros(12)])
+        >>> physwm.solve(model, y0, torch.linspace(0, 0.1, 3), method="leapfrog", dt=0.01).ys.shape
+        torch.Size([3, 24])
+    """
+
+    def __init__(self, masses: Sequence[float] | Tensor, node_features: Tensor | None = None, hidden: int = 64,
+                 layers: int = 1, n_rbf: int = 32, r_max: float = 5.0, cutoff: float | None = None):
+        super().__init__()
+        m = torch.as_tensor(masses, dtype=torch.get_default_dtype()).flatten()
+        if m.numel() < 2 or not bool((m > 0).all()):
+            raise ValueError(f"`masses` must hold at least 2 positive values, got {m.tolist()}")
+        self.n_bodies = m.numel()
+        self.register_buffer("masses", m)
+        if node_features is None:
+            node_features = torch.ones(self.n_bodies, 1)
+        if node_features.dim() != 2 or node_features.shape[0] != self.n_bodies:
+            raise ValueError(f"`node_features` must have shape (N, F) = ({self.n_bodies}, F), got "
+                             f"{tuple(node_features.shape)}")
+        self.register_buffer("node_features", node_features.to(m.dtype))
+        check_positive_int("hidden", hidden)
+        check_positive_int("layers", layers, 0)
+        if cutoff is not None and not cutoff > 0:
+            raise ValueError(f"`cutoff` must be positive or None, got {cutoff!r}")
+        self.cutoff = cutoff
+        nf = node_features.shape[1]
+        self.rbf = _GaussianRBF(check_positive_int("n_rbf", n_rbf), float(r_max))
+        self.pair = MLP(n_rbf + 2 * nf, 1, (hidden, hidden), "silu")
+        self.embed = nn.Linear(nf, hidden)
+        self.filters = nn.ModuleList([MLP(hidden + n_rbf, hidden, (hidden,), "silu") for _ in range(layers)])
+        self.updates = nn.ModuleList([MLP(2 * hidden, hidden, (hidden,), "silu") for _ in range(layers)])
+        self.readout = MLP(hidden, 1, (hidden,), "silu") if layers else None
+
+    def _check(self, x: Tensor, name: str) -> Tensor:
+        if not isinstance(x, Tensor) or x.shape[-1] != 3 * self.n_bodies:
+            got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"HamiltonianGNN: `{name}` must have shape (*batch, 3N) = (*batch, {3 * self.n_bodies}), "
+                             f"got {got}")
+        return x
+
+    def kinetic(self, p: Tensor) -> Tensor:
+        p = self._check(p, "p").unflatten(-1, (self.n_bodies, 3))
+        return ((p**2).sum(-1) / (2 * self.masses.to(p.dtype))).sum(-1)
+
+    def grad_kinetic(self, p: Tensor) -> Tensor:
+        p = self._check(p, "p").unflatten(-1, (self.n_bodies, 3))
+        return (p / self.masses.to(p.dtype).unsqueeze(-1)).flatten(-2)
+
+    def potential(self, q: Tensor) -> Tensor:
+        q = self._check(q, "q")
+        batch_shape = q.shape[:-1]
+        pos = q.reshape(-1, self.n_bodies, 3)
+        bsz, n = pos.shape[:2]
+        if self.cutoff is None:
+            edge_index = fully_connected_graph(n, bsz, device=q.device)
+        else:
+            edge_index = radius_graph(pos.detach(), self.cutoff)
+        nodes = pos.reshape(-1, 3)
+        j, i = edge_index
+        r = (nodes[i] - nodes[j]).norm(dim=-1, keepdim=True)
+        rho = self.rbf(r)
+        w = torch.ones_like(r) if self.cutoff is None else _cosine_envelope(r, self.cutoff)
+        h = self.node_features.to(q.dtype).repeat(bsz, 1)
+        graph_of_edge = i // n
+        # Pair term: each ordered edge carries half of its unordered pair's energy.
+        e_pair = 0.5 * self.pair(torch.cat([rho, h[i] + h[j], h[i] * h[j]], -1)) * w
+        energy = scatter(e_pair.squeeze(-1), graph_of_edge, dim=0, dim_size=bsz, reduce="sum")
+        if self.readout is not None:
+            g = self.embed(h)
+            for filt, upd in zip(self.filters, self.updates):
+                msg = filt(torch.cat([g[j], rho], -1)) * w
+                g = g + upd(torch.cat([g, scatter(msg, i, dim=0, dim_size=g.shape[0], reduce="sum")], -1))
+            node_e = self.readout(g).squeeze(-1) - self.readout(self.embed(h)).squeeze(-1)  # isolated particle: 0
+            energy = energy + node_e.reshape(bsz, n).sum(-1)
+        return energy.reshape(batch_shape)
+
+    def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
+        return self.kinetic(p) + self.potential(q)
+
+    def energy(self, y: Tensor) -> Tensor:
+        """``H`` of states ``(*batch, 6N)`` -> ``(*batch,)``."""
+        n3 = 3 * self.n_bodies
+        if not isinstance(y, Tensor) or y.shape[-1] != 2 * n3:
+            raise ValueError(f"HamiltonianGNN: `y` must have shape (*batch, 6N) = (*batch, {2 * n3})")
+        return self.hamiltonian(y[..., :n3], y[..., n3:])
+
+    def forces(self, q: Tensor) -> Tensor:
+        """``-dV/dq``, ``(*batch, 3N)``."""
+        from physwm.integrate import autograd_gradient
+
+        return -autograd_gradient(self.potential, q)
+
+    def forward(self, t: Tensor, y: Tensor) -> Tensor:
+        n3 = 3 * self.n_bodies
+        if not isinstance(y, Tensor) or y.shape[-1] != 2 * n3:
+            raise ValueError(f"HamiltonianGNN: `y` must have shape (*batch, 6N) = (*batch, {2 * n3})")
+        q, p = y[..., :n3], y[..., n3:]
+        return torch.cat([self.grad_kinetic(p), self.forces(q)], -1)
+
+
+class NewtonianDynamics(nn.Module):
+    r"""Newton's equations :math:`\dot q_i = p_i / m_i,\ \dot p_i = F_i` for a particle force model,
+    as dynamics ``f(t, y)`` on the :class:`physwm.systems.NBody` state ``y = [q, p]``.
+
+    The force model is called as ``force_model(x, v, h, edge_index)`` on the batch flattened into one
+    disconnected graph (e.g. :class:`PairForceNet`); the graph is rebuilt from the positions at every
+    evaluation: complete (``graph="full"``) or the ``k`` nearest neighbours (``graph=k``).
+    Runge-Kutta rollouts conserve every linear invariant of the dynamics, so with a force model whose
+    forces sum to zero the total momentum is conserved to round-off.
+
+    Args:
+        force_model: callable ``(x, v, h, edge_index) -> F``, shapes ``(n, 3)``.
+        masses: particle masses ``(N,)``.
+        node_features: invariant node features ``(N, F)`` passed as ``h``; default the masses.
+        graph: ``"full"`` or an int ``k`` for a k-nearest-neighbour graph.
+
+    Shapes:
+        ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``.
+    """
+
+    def __init__(self, force_model: nn.Module, masses: Sequence[float] | Tensor, node_features: Tensor | None = None,
+                 graph: str | int = "full"):
+        super().__init__()
+        m = torch.as_tensor(masses, dtype=torch.get_default_dtype()).flatten()
+        if m.numel() < 2 or not bool((m > 0).all()):
+            raise ValueError(f"`masses` must hold at least 2 positive values, got {m.tolist()}")
+        if graph != "full" and (isinstance(graph, bool) or not isinstance(graph, int) or not 1 <= graph < m.numel()):
+            raise ValueError(f"`graph` must be 'full' or an int k with 1 <= k < N = {m.numel()}, got {graph!r}")
+        self.force_model, self.graph, self.n_bodies = force_model, graph, m.numel()
+        self.register_buffer("masses", m)
+        self.register_buffer("node_features", m.unsqueeze(-1) if node_features is None else node_features.to(m.dtype))
+
+    def forward(self, t: Tensor, y: Tensor) -> Tensor:
+        n = self.n_bodies
+        if not isinstance(y, Tensor) or y.shape[-1] != 6 * n:
+            raise ValueError(f"NewtonianDynamics: `y` must have shape (*batch, 6N) = (*batch, {6 * n})")
+        batch_shape = y.shape[:-1]
+        q = y[..., : 3 * n].reshape(-1, n, 3)
+        p = y[..., 3 * n:].reshape(-1, n, 3)
+        m = self.masses.to(y.dtype).unsqueeze(-1)
+        v = p / m
+        bsz = q.shape[0]
+        edge_index = fully_connected_graph(n, bsz, device=y.device) if self.graph == "full" else knn_graph(q.detach(), self.graph)
+        h = self.node_features.to(y.dtype).repeat(bsz, 1)
+        force = self.force_model(q.reshape(-1, 3), v.reshape(-1, 3), h, edge_index).reshape(bsz, n, 3)
+        return torch.cat([v.flatten(-2), force.flatten(-2)], -1).reshape(*batch_shape, 6 * n)
