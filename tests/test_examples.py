@@ -112,3 +112,22 @@ def test_double_pendulum_rig_fit_recovers_simulated_parameters():
     data = TrajectoryData(torch.arange(200, dtype=torch.float64), x.unsqueeze(1), velocity_derivative(true, y).unsqueeze(1))
     rig = fit_rig(data)
     assert (rig.m2, rig.l1, rig.l2) == pytest.approx((0.8, 0.15, 0.12), rel=1e-6)
+
+
+def test_nbody_example_smoke_and_resume(tmp_path, data_dir):
+    cmd = [sys.executable, str(REPO / "examples" / "nbody.py"), "--mode", "smoke", "--data", str(data_dir),
+           "--out", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Charged 5-body" in proc.stdout and "HamiltonianGNN" in proc.stdout
+    for name in ("nbody_gravity_invariants.png", "nbody_charged_mse.png", "checkpoints/charged_EGNN_smoke.pt"):
+        assert (tmp_path / name).is_file()
+    first = json.loads((tmp_path / "nbody.json").read_text())
+    # a second run resumes from the finished checkpoints: same trained models, same test MSE
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    second = json.loads((tmp_path / "nbody.json").read_text())
+    for a, b in zip(first["charged"], second["charged"]):
+        assert a["test_mse"] == b["test_mse"]
+    grav = {r["model"]: r for r in first["gravity"]}
+    assert grav["HamiltonianGNN"]["momentum_error"] < 1e-12 and grav["PairForceNet"]["momentum_error"] < 1e-12

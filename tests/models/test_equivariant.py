@@ -104,7 +104,7 @@ def test_pair_forces_sum_to_zero_on_a_directed_knn_graph():
         F = net(x, None, torch.rand(20, 1, dtype=torch.float64), knn_graph(x, 3))
     assert float(F.sum(0).abs().max()) < 1e-13 * float(F.abs().max())
     torque = torch.linalg.cross(x, F).sum(0)
-    assert float(torque.abs().max()) < 1e-13 * float((x.abs().max() * F.abs().max()))
+    assert float(torque.abs().max()) < 1e-13 * float(x.abs().max() * F.abs().max())
 
 
 @pytest.mark.parametrize("kind", ["force_net", "hamiltonian_gnn"])
