@@ -59,7 +59,8 @@ def test_pendulum_example_smoke(tmp_path, data_dir):
     assert "HNN" in proc.stdout and (tmp_path / "pendulum.png").is_file()
 
 
-@pytest.mark.parametrize("name,expected", [("01_pendulum.ipynb", "HNN: energy MSE"), ("02_double_pendulum.ipynb", "VPT")])
+@pytest.mark.parametrize("name,expected", [("01_pendulum.ipynb", "HNN: energy MSE"), ("02_double_pendulum.ipynb", "VPT"),
+                                           ("03_nbody.ipynb", "position RMSE")])
 def test_notebook_executes(data_dir, tmp_path, name, expected):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
@@ -81,7 +82,8 @@ def test_cli_methods_lists_registry():
 
 
 def test_import_physwm_stays_light():
-    code = "import sys, physwm; bad = [m for m in ('e3nn', 'torch_geometric', 'matplotlib', 'sympy') if m in sys.modules]; print(bad)"
+    code = ("import sys, physwm, physwm.models, physwm.data, physwm.nn, physwm.training; "
+            "bad = [m for m in ('e3nn', 'torch_geometric', 'matplotlib', 'sympy') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
     assert out == "[]"
 

@@ -244,6 +244,7 @@ def plot_nbody(out: Path, results: dict[str, Any]) -> list[str]:
         ax.barh([f"{r['model']} (physwm, {r['epochs']} ep.)" for r in charged], [r["test_mse"] for r in charged],
                 color="C0", label="measured here")
         ax.set(xscale="log", xlabel="test MSE (frame 30 -> 40)", title="charged 5-body")
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
         ax.legend(fontsize=7)
         files.append(save_figure(fig, out, "nbody_charged_mse.png"))
     return files
