@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
+from physwm.integrate import autograd_gradient
 from physwm.models._graph_inputs import check_graph, check_positive_int
 from physwm.nn import MLP
 from physwm.nn.graph import fully_connected_graph, knn_graph, radius_graph
@@ -259,8 +260,6 @@ class HamiltonianGNN(nn.Module):
 
     def forces(self, q: Tensor) -> Tensor:
         """``-dV/dq``, ``(*batch, 3N)``."""
-        from physwm.integrate import autograd_gradient
-
         return -autograd_gradient(self.potential, q)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
