@@ -212,3 +212,16 @@ def test_graph_models_on_cuda(name):
     model = model.cuda()
     x, v, h, ei, ea, _ = (a.cuda() for a in _graph(torch.float32))
     assert_particle_equivariant(model, x, v, h, ei, ea, output=output)
+
+
+@pytest.mark.cuda
+def test_hamiltonian_gnn_and_force_net_rollouts_on_cuda():
+    n = 6
+    y0 = torch.cat([torch.randn(2, 3 * n), 0.3 * torch.randn(2, 3 * n)], -1).cuda()
+    t = torch.linspace(0, 0.5, 6, device="cuda")
+    for f, method in ((HamiltonianGNN(torch.ones(n), hidden=16).cuda(), "leapfrog"),
+                      (NewtonianDynamics(PairForceNet(1, hidden=(16,)), torch.ones(n), graph=3).cuda(), "rk4")):
+        with torch.no_grad():
+            ys = physwm.solve(f, y0, t, method=method, dt=0.01).ys
+        P = ys[..., 3 * n:].unflatten(-1, (n, 3)).sum(-2)
+        assert ys.device.type == "cuda" and float((P - P[0]).abs().max()) < 1e-5
