@@ -142,7 +142,7 @@ def load_nbody_charged(path: str | Path, split: str = "train", *, frame_in: int 
 
     Example:
         >>> data = load_nbody_charged("../shared/data/nbody-charged", "test")  # doctest: +SKIP
-        >>> data.x.shape
+        >>> data.x.shape  # doctest: +SKIP
         torch.Size([2000, 5, 3])
     """
     if split not in NBODY_CHARGED_SPLITS:
@@ -192,11 +192,29 @@ def make_gravity_dataset(n_sims: int, *, n_bodies: int = 100, G: float = 1.0, so
     ``k * frame_every * dt``. The task: positions at ``frame_out`` from the state at ``frame_in``
     (defaults: t = 3 -> t = 4).
 
+    Args:
+        n_sims: number of systems.
+        n_bodies: particles per system.
+        G: gravitational constant.
+        softening: Plummer softening length.
+        dt: leapfrog step (time units).
+        frame_in: input frame.
+        frame_out: target frame, ``> frame_in``.
+        frame_every: steps between frames.
+        generator: random generator for the initial states.
+        dtype: dtype of the returned tensors (the simulation runs in float64).
+        device: device of the simulation and of the returned tensors.
+
     Returns:
-        :class:`ParticleData` with ``properties`` = masses.
+        :class:`ParticleData` with ``properties`` = masses; ``x, v, target`` of shape ``(n_sims, n_bodies, 3)``.
 
     Raises:
         ValueError: bad counts or frames.
+
+    Example:
+        >>> data = make_gravity_dataset(2, n_bodies=10, frame_in=1, frame_out=2)
+        >>> data.x.shape
+        torch.Size([2, 10, 3])
     """
     import physwm
     from physwm.systems import NBody

@@ -170,6 +170,10 @@ class HamiltonianGNN(nn.Module):
         forward: ``t`` scalar, ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``; kinetic/potential:
         ``(*batch, 3N)`` -> ``(*batch,)``.
 
+    Raises:
+        ValueError: fewer than 2 or non-positive masses, node features of the wrong shape, a bad
+            ``cutoff``; states of the wrong size.
+
     Example:
         >>> import physwm
         >>> model = HamiltonianGNN(torch.ones(4), hidden=16, layers=1)
@@ -288,6 +292,15 @@ class NewtonianDynamics(nn.Module):
 
     Shapes:
         ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``.
+
+    Raises:
+        ValueError: bad masses or ``graph``; states of the wrong size.
+
+    Example:
+        >>> import physwm
+        >>> f = NewtonianDynamics(PairForceNet(node_dim=1, hidden=(16,)), torch.ones(4))
+        >>> physwm.solve(f, torch.randn(24), torch.linspace(0, 0.1, 3), method="rk4", dt=0.01).ys.shape
+        torch.Size([3, 24])
     """
 
     def __init__(self, force_model: nn.Module, masses: Sequence[float] | Tensor, node_features: Tensor | None = None,

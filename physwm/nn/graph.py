@@ -47,6 +47,9 @@ def fully_connected_graph(n_nodes: int, batch_size: int = 1, *, device: torch.de
     Shapes:
         returns ``(2, batch_size * n_nodes * (n_nodes - 1))``.
 
+    Raises:
+        ValueError: ``n_nodes < 2`` or ``batch_size < 1``.
+
     Example:
         >>> fully_connected_graph(3).shape
         torch.Size([2, 6])

@@ -58,11 +58,31 @@ def fit_particles(model: nn.Module, train: ParticleData, *, val: ParticleData | 
     atomically after every epoch; with ``resume`` an existing checkpoint is loaded
     (``weights_only=True``) and training continues from its epoch, as if never interrupted.
 
+    Args:
+        model: a particle-graph model ``model(x, v, h, edge_index, edge_attr) -> positions``.
+        train: training systems.
+        val: validation systems for model selection (optional).
+        epochs: total epochs (counting those of a resumed checkpoint).
+        batch_size: systems per batch.
+        lr: Adam learning rate.
+        weight_decay: Adam weight decay.
+        graph: ``"full"`` or ``k`` nearest neighbours (see :meth:`ParticleData.graph`).
+        eval_every: validate every this many epochs (and at the last).
+        seed: seed of the batch order.
+        checkpoint: file for resumable checkpoints, or ``None``.
+        resume: load ``checkpoint`` if it exists.
+        progress: show a tqdm progress bar.
+
     Returns:
         :class:`ParticleFitResult`.
 
     Raises:
         ValueError: non-positive ``epochs``, ``batch_size``, ``lr`` or ``eval_every``.
+
+    Example:
+        >>> from physwm.models import EGNN
+        >>> data = load_nbody_charged("../shared/data/nbody-charged", "train", max_samples=200)  # doctest: +SKIP
+        >>> hist = fit_particles(EGNN(node_dim=1, edge_dim=1), data, epochs=2, progress=False)  # doctest: +SKIP
     """
     for name, v in (("epochs", epochs), ("batch_size", batch_size), ("eval_every", eval_every)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
