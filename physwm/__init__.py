@@ -19,7 +19,7 @@ from physwm.integrate import Solution, solve
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"integrate", "systems", "nn", "models", "diagnostics", "data", "training", "testing", "bench"}
+_SUBMODULES = {"integrate", "pde", "systems", "nn", "models", "diagnostics", "data", "training", "testing", "bench"}
 
 __all__ = [
     "solve", "Solution", "PhyswmError", "IntegrationError", "NotSeparableError", "CheckpointError",
