@@ -10,6 +10,7 @@ from physwm.systems.kepler import Kepler
 from physwm.systems.lorenz import Lorenz
 from physwm.systems.mechanics import DoublePendulum, HarmonicOscillator, HenonHeiles, Pendulum
 from physwm.systems.nbody import FIGURE_EIGHT_PERIOD, NBody, figure_eight
+from physwm.systems.pde import HeatEquation, KleinGordon
 from physwm.systems.port_hamiltonian import DampedPendulum, Duffing, MassSpringDamper, PortHamiltonianSystem
 from physwm.systems.symbolic import (
     LagrangianSystem,
@@ -24,4 +25,5 @@ __all__ = [
     "DoublePendulum", "Kepler", "NBody", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
     "PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing",
     "from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem", "SymbolicSeparableHamiltonianSystem",
+    "HeatEquation", "KleinGordon",
 ]
