@@ -79,8 +79,9 @@ def wavenumbers(shape: Sequence[int], lengths: Lengths = 2 * math.pi, *, dtype: 
         ValueError: bad ``shape`` or ``lengths``.
 
     Example:
-        >>> [k.shape for k in wavenumbers((8, 6))]
-        [torch.Size([8, 1]), torch.Size([1, 4])]
+        >>> kx, ky = wavenumbers((8, 6))
+        >>> tuple(kx.shape), tuple(ky.shape)
+        ((8, 1), (1, 4))
     """
     shape = tuple(int(n) for n in shape)
     dim = _check_dim(len(shape))
