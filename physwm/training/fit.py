@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -12,7 +11,7 @@ from tqdm.auto import tqdm
 
 from physwm.data.trajectories import TrajectoryData
 from physwm.integrate import solve
-from physwm.training.checkpoint import load_checkpoint, save_checkpoint
+from physwm.training.checkpoint import resume_training_state, save_training_state
 
 __all__ = ["fit", "FitResult", "derivative_loss", "rollout_loss"]
 
@@ -113,21 +112,16 @@ def fit(model: nn.Module, data: TrajectoryData, *, loss: str = "derivative", ste
         n_samples = len(starts)
     bs = n_samples if batch_size is None else min(int(batch_size), n_samples)
 
-    ckpt = Path(checkpoint) if checkpoint is not None else None
-    if ckpt is not None and resume and ckpt.exists():
-        state = load_checkpoint(ckpt, map_location="cpu")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
+    state = resume_training_state(checkpoint, model, opt, gen, resume)
+    if state is not None:
         h = state["history"]
         result = FitResult(list(h["train_loss"]), list(h["val_loss"]), [int(s) for s in h["val_step"]], int(state["step"]))
 
     def save() -> None:
-        if ckpt is not None:
-            save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
-                             "step": result.steps, "history": {"train_loss": result.train_loss,
-                                                               "val_loss": result.val_loss,
-                                                               "val_step": result.val_step}}, ckpt)
+        if checkpoint is not None:
+            save_training_state(checkpoint, model, opt, gen, step=result.steps,
+                                history={"train_loss": result.train_loss, "val_loss": result.val_loss,
+                                         "val_step": result.val_step})
 
     def evaluate() -> float:
         ref = val_data if val_data is not None else data
@@ -155,7 +149,7 @@ def fit(model: nn.Module, data: TrajectoryData, *, loss: str = "derivative", ste
             result.val_loss.append(evaluate())
             result.val_step.append(result.steps)
             bar.set_postfix(train=f"{result.train_loss[-1]:.3e}", val=f"{result.val_loss[-1]:.3e}")
-        if ckpt is not None and (result.steps % checkpoint_every == 0 or result.steps == steps):
+        if checkpoint is not None and (result.steps % checkpoint_every == 0 or result.steps == steps):
             save()
     bar.close()
     return result

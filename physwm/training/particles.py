@@ -5,14 +5,13 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from physwm.data.particles import ParticleData
-from physwm.training.checkpoint import load_checkpoint, save_checkpoint
+from physwm.training.checkpoint import resume_training_state, save_training_state
 
 __all__ = ["ParticleFitResult", "fit_particles", "particle_mse"]
 
@@ -93,12 +92,8 @@ def fit_particles(model: nn.Module, train: ParticleData, *, val: ParticleData | 
     gen = torch.Generator().manual_seed(seed)
     result = ParticleFitResult()
     best_state = copy.deepcopy(model.state_dict())
-    ckpt = Path(checkpoint) if checkpoint is not None else None
-    if ckpt is not None and resume and ckpt.exists():
-        state = load_checkpoint(ckpt, map_location="cpu")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
+    state = resume_training_state(checkpoint, model, opt, gen, resume)
+    if state is not None:
         best_state = state["best_model"]
         h = state["history"]
         result = ParticleFitResult(list(h["train_loss"]), list(h["val_loss"]), [int(e) for e in h["val_epoch"]],
@@ -128,12 +123,11 @@ def fit_particles(model: nn.Module, train: ParticleData, *, val: ParticleData | 
                 best_state = copy.deepcopy(model.state_dict())
             bar.set_postfix(train=f"{result.train_loss[-1]:.4f}", val=f"{v:.4f}")
         bar.update(1)
-        if ckpt is not None:
-            save_checkpoint({"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
-                             "epoch": result.epochs, "best_model": best_state,
-                             "history": {"train_loss": result.train_loss, "val_loss": result.val_loss,
+        if checkpoint is not None:
+            save_training_state(checkpoint, model, opt, gen, epoch=result.epochs, best_model=best_state,
+                                history={"train_loss": result.train_loss, "val_loss": result.val_loss,
                                          "val_epoch": result.val_epoch, "best_epoch": result.best_epoch,
-                                         "best_val_loss": result.best_val_loss}}, ckpt)
+                                         "best_val_loss": result.best_val_loss})
     bar.close()
     if val is not None:
         model.load_state_dict(best_state)
