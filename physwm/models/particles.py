@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.utils import scatter
+from torch_geometric.utils import coalesce, scatter
 
 from physwm.integrate import autograd_gradient
 from physwm.models._graph_inputs import check_graph, check_positive_int
@@ -35,27 +35,19 @@ __all__ = ["PairForceNet", "HamiltonianGNN", "NewtonianDynamics", "unordered_pai
 def unordered_pairs(edge_index: Tensor, edge_attr: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
     """Each unordered pair ``{a, b}`` of a (possibly directed) graph once, as ``(a, b)`` with ``a < b``.
 
-    A pair present in both directions keeps the attributes of its ``a -> b`` copy, or of ``b -> a``
-    where only that one exists. Self-loops are dropped.
+    A pair present in both directions gets the mean of its two copies' attributes (the same value for
+    symmetric attributes such as ``q_i q_j``); self-loops are dropped. Built on
+    ``torch_geometric.utils.coalesce``.
 
     Shapes:
         edge_index ``(2, E)``, edge_attr ``(E, A)`` -> ``(2, P)``, ``(P, A)``.
     """
     lo, hi = edge_index.min(0).values, edge_index.max(0).values
     keep = lo != hi
-    lo, hi = lo[keep], hi[keep]
-    n = int(edge_index.max()) + 1 if edge_index.numel() else 0
-    key = lo * n + hi
-    # Stable order: a forward copy (src < dst) sorts before the reverse copy of the same pair.
-    forward_first = (edge_index[0][keep] > edge_index[1][keep]).to(torch.long)
-    order = torch.argsort(key * 2 + forward_first, stable=True)
-    key_sorted = key[order]
-    first = torch.ones_like(key_sorted, dtype=torch.bool)
-    first[1:] = key_sorted[1:] != key_sorted[:-1]
-    sel = order[first]
-    pairs = torch.stack([lo[sel], hi[sel]])
-    attr = None if edge_attr is None else edge_attr[keep][sel]
-    return pairs, attr
+    pairs = torch.stack([lo[keep], hi[keep]])
+    if edge_attr is None:
+        return coalesce(pairs), None
+    return coalesce(pairs, edge_attr[keep], reduce="mean")
 
 
 class PairForceNet(nn.Module):
