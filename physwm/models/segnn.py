@@ -61,6 +61,20 @@ class SteerableLinear(nn.Module):
             out = out + self.bias.new_zeros(self.irreps_out.dim).index_copy(0, self.bias_index, self.bias)
         return out
 
+    def _apply(self, fn, recurse=True):
+        # e3nn's compiled tensor products keep their Wigner-3j (Clebsch-Gordan) constants as buffers in
+        # the dtype the module was built in; a float32-built model moved to float64 would keep them
+        # at float32 precision (equivariance error ~1e-9 instead of ~1e-16). Recompute them in float64
+        # and round once to the new dtype.
+        super()._apply(fn, recurse)
+        for module in self.tp.modules():
+            for name, buf in module._buffers.items():
+                m = _W3J.search(name)
+                if m is not None and buf is not None:
+                    exact = o3.wigner_3j(*map(int, m.groups()), dtype=torch.float64)
+                    module._buffers[name] = exact.to(device=buf.device, dtype=buf.dtype)
+        return self
+
 
 class SteerableGatedLinear(nn.Module):
     r""":class:`SteerableLinear` followed by a gated nonlinearity (Weiler et al. 2018): SiLU on the
@@ -173,20 +187,6 @@ class SEGNN(nn.Module):
         self.irreps_in = ["cartesian_points", o3.Irreps("1x1o"), o3.Irreps(f"{node_dim}x0e"), None,
                           o3.Irreps(f"{edge_dim}x0e") if edge_dim else None]
         self.irreps_out = ["cartesian_points"]
-
-    def _apply(self, fn, recurse=True):
-        # e3nn's compiled tensor products keep their Wigner-3j (Clebsch-Gordan) constants as buffers in
-        # the dtype the module was built in; a float32-built model moved to float64 would keep them
-        # at float32 precision (equivariance error ~1e-9 instead of ~1e-16). Recompute them in float64
-        # and round once to the new dtype.
-        super()._apply(fn, recurse)
-        for module in self.modules():
-            for name, buf in module._buffers.items():
-                m = _W3J.search(name)
-                if m is not None and buf is not None:
-                    exact = o3.wigner_3j(*map(int, m.groups()), dtype=torch.float64)
-                    module._buffers[name] = exact.to(device=buf.device, dtype=buf.dtype)
-        return self
 
     def forward(self, x: Tensor, v: Tensor, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         edge_attr = check_graph("SEGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
