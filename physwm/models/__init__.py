@@ -9,13 +9,15 @@ import importlib
 
 from physwm.models.hamiltonian import HNN, NeuralODE, SeparableHNN
 from physwm.models.lagrangian import LNN, euler_lagrange
+from physwm.models.pinn import PINN, ConservativePINN, SeparablePINN, project_integral
 from physwm.models.port_hamiltonian import PHNN
 
 _LAZY = {"EGNN": "egnn", "EGNNLayer": "egnn", "SEGNN": "segnn", "balanced_irreps": "segnn",
          "PairForceNet": "particles", "HamiltonianGNN": "particles", "NewtonianDynamics": "particles",
          "unordered_pairs": "particles"}
 
-__all__ = ["HNN", "SeparableHNN", "NeuralODE", "LNN", "euler_lagrange", "PHNN", *_LAZY]
+__all__ = ["HNN", "SeparableHNN", "NeuralODE", "LNN", "euler_lagrange", "PHNN",
+           "PINN", "SeparablePINN", "ConservativePINN", "project_integral", *_LAZY]
 
 
 def __getattr__(name: str):

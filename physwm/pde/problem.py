@@ -1,0 +1,89 @@
+r"""A PDE problem for a physics-informed network: residual, domain, time interval, initial and boundary data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import Tensor
+
+from physwm.pde.collocation import Box
+
+__all__ = ["PDEProblem"]
+
+
+@dataclass
+class PDEProblem:
+    r"""Everything a PINN is trained on, written as plain functions.
+
+    The loss of a physics-informed network (Raissi, Perdikaris & Karniadakis, *J. Comput. Phys.*
+    378, 2019) is
+
+    .. math::
+        \mathcal L = \lambda_r \langle |\mathcal R[u_\theta]|^2 \rangle_{\Omega\times(0,T)}
+                   + \lambda_0 \langle |u_\theta(x, t_0) - u_0(x)|^2 \rangle_\Omega
+                   + \lambda_b \langle |u_\theta - g|^2 \rangle_{\partial\Omega\times(0,T)}
+
+    Attributes:
+        residual: ``residual(u, x, t) -> Tensor`` (or a tuple of tensors, one per equation), zero for
+            a solution; ``x`` is ``(*points, d)``, ``t`` is ``(*points,)`` (``None`` without ``time``).
+            Derivatives come from :mod:`physwm.pde.autodiff`.
+        domain: the spatial :class:`~physwm.pde.collocation.Box`.
+        time: ``(t0, t1)``, or ``None`` for a steady problem.
+        initial: ``initial(x) -> u0`` at ``t0`` (shape of ``u`` at those points), or ``None``.
+        boundary: ``boundary(x, t) -> g``, Dirichlet values on every face of ``domain``, or ``None``
+            (periodic problems: use a periodic model instead).
+        exact: optional reference ``exact(x, t) -> u``, used only to report errors.
+
+    Example:
+        >>> from physwm.pde import autodiff as ad
+        >>> problem = PDEProblem(
+        ...     residual=lambda u, x, t: ad.partial(u, t) - 0.1 * ad.laplacian(u, x),
+        ...     domain=Box([0.0, 0.0], [1.0, 1.0]), time=(0.0, 1.0),
+        ...     initial=lambda x: torch.sin(torch.pi * x[..., 0]) * torch.sin(torch.pi * x[..., 1]),
+        ...     boundary=lambda x, t: torch.zeros_like(t))
+        >>> problem.spacetime
+        Box(lower=[0.0, 0.0, 0.0], upper=[1.0, 1.0, 1.0])
+    """
+
+    residual: Callable[..., Tensor | tuple[Tensor, ...]]
+    domain: Box
+    time: tuple[float, float] | None = None
+    initial: Callable[[Tensor], Tensor] | None = None
+    boundary: Callable[[Tensor, Tensor], Tensor] | None = None
+    exact: Callable[[Tensor, Tensor], Tensor] | None = None
+
+    def __post_init__(self) -> None:
+        if not callable(self.residual):
+            raise TypeError(f"`residual` must be callable as residual(u, x, t), got {type(self.residual).__name__}")
+        if not isinstance(self.domain, Box):
+            raise TypeError(f"`domain` must be a physwm.pde.Box, got {type(self.domain).__name__}")
+        if self.time is not None:
+            t0, t1 = (float(v) for v in self.time)
+            if not t1 > t0:
+                raise ValueError(f"`time` must be (t0, t1) with t1 > t0, got {self.time!r}")
+            self.time = (t0, t1)
+        elif self.initial is not None:
+            raise ValueError("`initial` needs a `time` interval")
+        for name in ("initial", "boundary", "exact"):
+            v = getattr(self, name)
+            if v is not None and not callable(v):
+                raise TypeError(f"`{name}` must be callable or None, got {type(v).__name__}")
+
+    @property
+    def spacetime(self) -> Box:
+        """The box over ``(x_1, ..., x_d, t)`` (the spatial box when steady)."""
+        return self.domain if self.time is None else self.domain.product(Box([self.time[0]], [self.time[1]]))
+
+    def split(self, z: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Split space-time points ``(*points, d [+1])`` into ``x`` and ``t``."""
+        d = self.domain.dim
+        return (z[..., :d], z[..., d] if self.time is not None else None)
+
+    def residual_terms(self, u: Tensor, x: Tensor, t: Tensor | None) -> list[Tensor]:
+        """The residual as a list of tensors, with a clear error for a non-tensor result."""
+        r = self.residual(u, x, t)
+        terms = list(r) if isinstance(r, (tuple, list)) else [r]
+        if not terms or not all(isinstance(v, Tensor) for v in terms):
+            raise TypeError(f"`residual(u, x, t)` must return a tensor or a tuple of tensors, got {type(r).__name__}")
+        return terms
