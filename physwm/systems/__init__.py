@@ -6,6 +6,7 @@ exists, gives the exact solution.
 """
 
 from physwm.systems.base import HamiltonianSystem, SeparableHamiltonianSystem, System
+from physwm.systems.fluids import NavierStokes2D
 from physwm.systems.kepler import Kepler
 from physwm.systems.lorenz import Lorenz
 from physwm.systems.mechanics import DoublePendulum, HarmonicOscillator, HenonHeiles, Pendulum
@@ -25,5 +26,5 @@ __all__ = [
     "DoublePendulum", "Kepler", "NBody", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
     "PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing",
     "from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem", "SymbolicSeparableHamiltonianSystem",
-    "HeatEquation", "KleinGordon",
+    "HeatEquation", "KleinGordon", "NavierStokes2D",
 ]
