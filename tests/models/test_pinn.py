@@ -1,0 +1,169 @@
+"""PINN, SPINN and ConservativePINN: forward-mode derivatives, periodicity, projections."""
+
+import math
+
+import pytest
+import torch
+
+from physwm.models import PINN, ConservativePINN, SeparablePINN, project_integral
+from physwm.pde import Box, divergence
+from physwm.pde import autodiff as ad
+
+F64 = torch.float64
+UNIT = Box([0.0, 0.0], [1.0, 2.0])
+PERIODIC = Box([0.0, 0.0], [2 * math.pi, 2 * math.pi])
+
+
+def _axes(sizes, box=UNIT, time=(0.0, 1.0), seed=0):
+    return box.product(Box([time[0]], [time[1]])).sample_axes(sizes, generator=torch.Generator().manual_seed(seed), dtype=F64)
+
+
+@pytest.mark.parametrize("out_dim", [1, 2])
+def test_spinn_forward_mode_derivatives_match_reverse_mode(out_dim):
+    torch.manual_seed(0)
+    spinn = SeparablePINN(UNIT, (0.0, 1.0), out_dim=out_dim, rank=6, hidden=(12, 12)).double()
+    axes = _axes([4, 5, 3])
+    u, x, t = spinn.collocation(axes)
+    fwd = [ad.partial(u, x, 0, 2), ad.partial(u, x, 1), ad.partial(u, t), ad.partial(ad.partial(u, x, 0), t), ad.laplacian(u, x)]
+    X, T = spinn.mesh(axes)
+    X, T = X.clone().requires_grad_(), T.clone().requires_grad_()
+    up = spinn.predict(X, T)  # the same function, pointwise, differentiated by reverse mode
+    rev = [ad.partial(up, X, 0, 2), ad.partial(up, X, 1), ad.partial(up, T), ad.partial(ad.partial(up, X, 0), T), ad.laplacian(up, X)]
+    assert torch.allclose(u, up, atol=1e-14)
+    for a, b in zip(fwd, rev):
+        assert a.shape == b.shape == u.shape
+        assert torch.allclose(a, b, atol=1e-12, rtol=1e-10)
+    # multi-index API agrees with the helpers
+    (uxx,) = spinn.derivatives(axes, (2, 0, 0))
+    assert torch.allclose(uxx, fwd[0])
+
+
+def test_spinn_residual_gradients_reach_every_axis_network():
+    torch.manual_seed(0)
+    spinn = SeparablePINN(UNIT, (0.0, 1.0), rank=4, hidden=(8,)).double()
+    u, x, t = spinn.collocation(_axes([3, 3, 3]))
+    ((ad.partial(u, t) - ad.laplacian(u, x)) ** 2).mean().backward()
+    for net in spinn.nets:
+        assert all(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in net.parameters())
+
+
+def test_gradcheck_through_spinn_forward_and_derivative():
+    torch.manual_seed(0)
+    spinn = SeparablePINN(UNIT, (0.0, 1.0), rank=3, hidden=(5,)).double()
+    axes = [a.requires_grad_() for a in _axes([3, 2, 2])]
+    assert torch.autograd.gradcheck(lambda a, b, c: spinn([a, b, c]), tuple(axes))
+    w = spinn.nets[0].net[0].weight
+    assert torch.autograd.gradcheck(lambda w_: torch.func.functional_call(
+        spinn, {"nets.0.net.0.weight": w_}, ([c.detach() for c in axes],)), (w.detach().clone().requires_grad_(),))
+
+
+def test_pinn_shapes_scaling_and_periodic_embedding():
+    torch.manual_seed(0)
+    pinn = PINN(PERIODIC, (0.0, 1.0), out_dim=3, hidden=(16,), periodic=True, fourier_modes=2).double()
+    x = torch.rand(7, 2, dtype=F64) * 6
+    t = torch.rand(7, dtype=F64)
+    u = pinn(x, t)
+    assert u.shape == (7, 3)
+    shifted = x + torch.tensor([2 * math.pi, -4 * math.pi], dtype=F64)
+    assert torch.allclose(pinn(shifted, t), u, atol=1e-12)  # exactly periodic
+    spinn = SeparablePINN(PERIODIC, None, hidden=(8,), rank=4, periodic=[True, False]).double()
+    assert torch.allclose(spinn.predict(x + torch.tensor([2 * math.pi, 0.0], dtype=F64)), spinn.predict(x), atol=1e-12)
+    assert spinn([torch.rand(4, dtype=F64), torch.rand(5, dtype=F64)]).shape == (4, 5)
+
+
+def test_model_input_errors():
+    pinn = PINN(UNIT, (0.0, 1.0), hidden=(4,))
+    with pytest.raises(ValueError, match=r"\(\*points, 2\)"):
+        pinn(torch.rand(5, 3), torch.rand(5))
+    with pytest.raises(ValueError, match="`t` must have shape"):
+        pinn(torch.rand(5, 2), torch.rand(4))
+    with pytest.raises(ValueError, match="no time axis"):
+        PINN(UNIT, None, hidden=(4,))(torch.rand(5, 2), torch.rand(5))
+    spinn = SeparablePINN(UNIT, (0.0, 1.0), rank=2, hidden=(4,))
+    with pytest.raises(ValueError, match="list of 3 1-D"):
+        spinn([torch.rand(3), torch.rand(3)])
+    with pytest.raises(ValueError, match=r"axes\[1\]"):
+        spinn([torch.rand(3), torch.rand(3, 2), torch.rand(3)])
+    with pytest.raises(ValueError, match="one flag per spatial axis"):
+        PINN(UNIT, periodic=[True])
+    with pytest.raises(ValueError, match="rank"):
+        SeparablePINN(UNIT, rank=0)
+    other = SeparablePINN(UNIT, (0.0, 1.0), rank=2, hidden=(4,))
+    u, _, _ = spinn.collocation([torch.rand(2), torch.rand(2), torch.rand(2)])
+    _, x2, _ = other.collocation([torch.rand(2), torch.rand(2), torch.rand(2)])
+    with pytest.raises(ValueError, match="same\\s+model call"):
+        ad.partial(u, x2, 0)
+
+
+def _taylor_green(x, t, nu=0.1):
+    decay = torch.exp(-2 * nu * t)[..., None]
+    return torch.stack([torch.cos(x[..., 0]) * torch.sin(x[..., 1]), -torch.sin(x[..., 0]) * torch.cos(x[..., 1])], -1) * decay
+
+
+def test_leray_projection_is_divergence_free_and_never_farther_from_the_solution():
+    torch.manual_seed(0)
+    pinn = PINN(PERIODIC, (0.0, 1.0), out_dim=2, hidden=(32, 32), periodic=True).double()
+    flow = ConservativePINN(pinn, method="leray")
+    t = torch.tensor([0.0, 0.5, 1.0], dtype=F64)
+    before, after = flow.divergence_error(t, 64)
+    assert before > 1e-3 and after < 1e-12
+    u = flow.field(t, 64)
+    assert u.shape == (3, 2, 64, 64)
+    # the projection is orthogonal and fixes the divergence-free exact field: the error cannot grow
+    x = torch.stack(torch.meshgrid(*PERIODIC.grid(64, endpoint=False, dtype=F64), indexing="ij"), -1)
+    exact = _taylor_green(x.expand(3, 64, 64, 2), t[:, None, None].expand(3, 64, 64)).movedim(-1, 1)
+    with torch.no_grad():
+        raw = pinn(x.expand(3, 64, 64, 2), t[:, None, None].expand(3, 64, 64)).movedim(-1, 1)
+        u = u.detach()
+    assert float(((u - exact) ** 2).sum()) <= float(((raw - exact) ** 2).sum())
+    assert divergence(u, dim=2).abs().max() < 1e-12
+
+
+@pytest.mark.parametrize("dim", [2, 3])
+def test_stream_function_velocity_is_divergence_free_pointwise(dim):
+    torch.manual_seed(0)
+    box = Box([0.0] * dim, [1.0] * dim)
+    flow = ConservativePINN(PINN(box, (0.0, 1.0), out_dim=1 if dim == 2 else 3, hidden=(16, 16)).double(),
+                            method="stream_function")
+    x = torch.rand(40, dim, dtype=F64, requires_grad=True)
+    u = flow(x, torch.rand(40, dtype=F64))
+    assert u.shape == (40, dim) and u.abs().max() > 1e-3
+    assert ad.divergence(u, x).abs().max() < 1e-12
+
+
+def test_integral_projection_enforces_the_total_exactly():
+    torch.manual_seed(0)
+    pinn = PINN(PERIODIC, (0.0, 1.0), hidden=(16,), periodic=True).double()
+    flow = ConservativePINN(pinn, method="integral", total=lambda t: 3.0 + 0 * t)
+    u = flow.field(torch.tensor([0.0, 1.0], dtype=F64), 32)
+    totals = u.sum((-2, -1)) * (2 * math.pi / 32) ** 2
+    assert torch.allclose(totals, torch.full((2,), 3.0, dtype=F64), atol=1e-12)
+    v = torch.rand(5, 8, dtype=F64)
+    w = torch.rand(8, dtype=F64)
+    p = project_integral(v, torch.arange(5, dtype=F64), weights=w, dims=(-1,))
+    assert torch.allclose((p * w).sum(-1), torch.arange(5, dtype=F64))
+    # the smallest correction: a constant shift, and a field already at the target is unchanged
+    assert torch.allclose(project_integral(p, torch.arange(5, dtype=F64), weights=w, dims=(-1,)), p)
+
+
+def test_conservative_pinn_errors():
+    with pytest.raises(ValueError, match="method"):
+        ConservativePINN(PINN(PERIODIC, out_dim=2, periodic=True), method="helmholtz")
+    with pytest.raises(ValueError, match="out_dim=2"):
+        ConservativePINN(PINN(PERIODIC, periodic=True), method="leray")
+    with pytest.raises(ValueError, match="periodic=True"):
+        ConservativePINN(PINN(PERIODIC, out_dim=2), method="leray")
+    with pytest.raises(ValueError, match="total"):
+        ConservativePINN(PINN(PERIODIC, periodic=True), method="integral")
+    with pytest.raises(ValueError, match=r"\.field"):
+        ConservativePINN(PINN(PERIODIC, out_dim=2, periodic=True))(torch.rand(3, 2))
+
+
+@pytest.mark.cuda
+def test_spinn_and_projection_on_cuda():
+    spinn = SeparablePINN(UNIT, (0.0, 1.0), rank=4, hidden=(8,)).cuda()
+    u, x, t = spinn.collocation([torch.rand(8, device="cuda") for _ in range(3)])
+    r = ad.partial(u, t) - ad.laplacian(u, x)
+    assert r.device.type == "cuda" and r.shape == (8, 8, 8)
+    flow = ConservativePINN(PINN(PERIODIC, (0.0, 1.0), out_dim=2, periodic=True).cuda().double())
+    assert flow.divergence_error(torch.tensor([0.0], device="cuda", dtype=F64), 32)[1] < 1e-12
