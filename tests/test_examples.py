@@ -31,6 +31,14 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, data_dir):
     assert msd["max_power_balance_residual"] < 1e-12  # implicit midpoint closes a quadratic H's power balance exactly
     assert {r["model"] for r in res["chaos"]} >= {"PHNN", "ActionMLP", "LNN", "HNN", "NeuralODE"}
     assert "VPT" in proc.stdout
+    assert "SPINN vs PINN" in proc.stdout
+    pinn = res["pinn"]
+    assert {r["model"] for r in pinn["accuracy"]} == {"PINN", "SPINN"}
+    assert all(r["speedup"] > 0 and r["pinn_s_per_it"] > 0 for r in pinn["scaling"])
+    proj = {(r["case"], r["model"]): r for r in pinn["projection"]}
+    assert proj[("Taylor-Green", "ConservativePINN")]["max_divergence"] < 1e-12
+    assert proj[("Taylor-Green", "PINN")]["max_divergence"] > 1e-6
+    assert proj[("heat (periodic)", "ConservativePINN")]["max_invariant_error"] < 1e-12
 
 
 def test_bench_without_data_says_so(tmp_path, monkeypatch):

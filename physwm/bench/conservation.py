@@ -19,6 +19,7 @@ import physwm
 from physwm.bench._plotting import pyplot, save_figure
 from physwm.bench.double_pendulum import DoublePendulumConfig, chaos_table, plot_double_pendulum, run_double_pendulum
 from physwm.bench.nbody import NBodyConfig, nbody_tables, plot_nbody, run_nbody
+from physwm.bench.pinn import PINNBenchConfig, pinn_tables, plot_pinn, run_pinn
 from physwm.bench.port_hamiltonian import phnn_task, power_balance_rows
 from physwm.data import TrajectoryData, load_schmidt_lipson, make_trajectories
 from physwm.diagnostics import (
@@ -237,6 +238,8 @@ def format_tables(results: dict) -> str:
         lines += ["", chaos_table(results["chaos"])]
     if results.get("nbody"):
         lines += ["", nbody_tables(results["nbody"])]
+    if results.get("pinn"):
+        lines += ["", pinn_tables(results["pinn"])]
     if results.get("notes"):
         lines += [""] + [f"note: {n}" for n in results["notes"]]
     return "\n".join(lines)
@@ -256,7 +259,7 @@ def run_benchmark(cfg: BenchConfig) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     data_path = _find_data(cfg)
     notes = []
-    n_tasks = len(METHODS) * 4 + 2 + (2 if data_path else 0) + 4
+    n_tasks = len(METHODS) * 4 + 2 + (2 if data_path else 0) + 5
     bar = tqdm(total=n_tasks, desc="physwm bench", disable=not cfg.progress)
     start = time.perf_counter()
     rows, curves = _conservation_rows(cfg, bar)
@@ -294,6 +297,8 @@ def run_benchmark(cfg: BenchConfig) -> dict:
     nbody = run_nbody(NBodyConfig(mode=cfg.mode, device=cfg.device, seed=cfg.seed, data=_data_root(cfg)))
     notes += nbody.pop("notes")
     bar.update(1)
+    pinn = run_pinn(PINNBenchConfig(mode=cfg.mode, device=cfg.device, seed=cfg.seed))
+    bar.update(1)
     bar.close()
     results = {
         "physwm_version": physwm.__version__, "torch_version": torch.__version__, "config": asdict(cfg),
@@ -301,9 +306,10 @@ def run_benchmark(cfg: BenchConfig) -> dict:
                     "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
                     "device": torch.cuda.get_device_name(0) if torch.device(cfg.device).type == "cuda" else "cpu"},
         "conservation": rows, "learned": learned, "paper": {"real_pendulum": PAPER_REAL_PENDULUM},
-        "power_balance": power_rows, "chaos": chaos, "nbody": nbody, "double_pendulum_rig": dp.get("measured", {}).get("rig"),
+        "power_balance": power_rows, "chaos": chaos, "nbody": nbody, "pinn": pinn, "double_pendulum_rig": dp.get("measured", {}).get("rig"),
         "notes": notes, "wall_seconds": time.perf_counter() - start,
     }
-    results["plots"] = _plots(out, curves, portraits) + plot_double_pendulum(out, dp) + plot_nbody(out, nbody)
+    results["plots"] = (_plots(out, curves, portraits) + plot_double_pendulum(out, dp) + plot_nbody(out, nbody)
+                        + plot_pinn(out, pinn))
     (out / "results.json").write_text(json.dumps(results, indent=2))
     return results

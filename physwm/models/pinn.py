@@ -330,8 +330,8 @@ def project_integral(u: Tensor, total: float | Tensor, *, weights: Tensor | floa
 class ConservativePINN(nn.Module):
     r"""A physics-informed field corrected so that a conservation law holds to round-off.
 
-    ``method="leray"`` (periodic box): the model's velocity :math:`u_\theta` (``out_dim = d``) on a
-    periodic grid is replaced by its Leray projection
+    ``method="leray"`` (periodic box): the model's velocity :math:`u_\theta` (its first ``d`` outputs;
+    further ones, such as a pressure, are dropped) on a periodic grid is replaced by its Leray projection
 
     .. math:: u \leftarrow u_\theta + \nabla\phi, \qquad \nabla^2\phi = -\nabla\cdot u_\theta,
 
@@ -384,8 +384,9 @@ class ConservativePINN(nn.Module):
         need = {"leray": d, "stream_function": 1 if d == 2 else 3, "integral": 1}[method]
         if d not in (2, 3):
             raise ValueError(f"ConservativePINN needs a 2-D or 3-D domain, got {d}-D")
-        if model.out_dim != need:
-            raise ValueError(f"method {method!r} in {d}-D needs a model with out_dim={need}, got {model.out_dim}")
+        if model.out_dim != need and not (method == "leray" and model.out_dim > d):
+            at_least = " or more" if method == "leray" else ""
+            raise ValueError(f"method {method!r} in {d}-D needs a model with out_dim={need}{at_least}, got {model.out_dim}")
         if method != "stream_function" and not all(model.inputs.periodic[:d]):
             raise ValueError(f"method {method!r} projects on a periodic grid: build the model with periodic=True "
                              "(for walls use method='stream_function')")
@@ -393,7 +394,8 @@ class ConservativePINN(nn.Module):
             raise ValueError("method 'integral' needs the conserved `total` (a number or total(t))")
         self.model, self.method, self.total = model, method, total
 
-    def _grid_points(self, t: Tensor, n: int | Sequence[int]) -> tuple[Tensor, Tensor | None, tuple[int, ...]]:
+    def grid_points(self, t: Tensor, n: int | Sequence[int]) -> tuple[Tensor, Tensor | None, tuple[int, ...]]:
+        """The periodic grid at times ``t``: ``x (T, n_1, ..., n_d, d)``, ``t (T, n_1, ..., n_d)`` and the grid shape."""
         model = self.model
         axes = model.domain.grid(n, endpoint=False, dtype=t.dtype, device=t.device)
         shape = tuple(c.numel() for c in axes)
@@ -407,14 +409,14 @@ class ConservativePINN(nn.Module):
         if not isinstance(t, Tensor) or t.dim() != 1:
             raise ValueError(f"`t` must be a 1-D tensor of times, got {t if not isinstance(t, Tensor) else tuple(t.shape)}")
         d = self.model.domain.dim
-        x, tt, shape = self._grid_points(t, n)
+        x, tt, shape = self.grid_points(t, n)
         if self.method == "stream_function":
             u = self(x, tt)
             return u.movedim(-1, 1)
         u = self.model.predict(x, tt)
         lengths = self.model.domain.lengths
         if self.method == "leray":
-            return leray_project(u.movedim(-1, 1), dim=d, lengths=lengths)
+            return leray_project(u[..., :d].movedim(-1, 1), dim=d, lengths=lengths)
         q = self.total(t) if callable(self.total) else self.total
         return project_integral(u, q, weights=math.prod(lengths) / math.prod(shape), dims=tuple(range(-d, 0)))
 
@@ -437,8 +439,8 @@ class ConservativePINN(nn.Module):
         d = self.model.domain.dim
         if self.method != "leray":
             raise ValueError("divergence_error compares raw and projected velocity: method must be 'leray'")
-        x, tt, _ = self._grid_points(t, n)
-        raw = self.model.predict(x, tt).movedim(-1, 1)
+        x, tt, _ = self.grid_points(t, n)
+        raw = self.model.predict(x, tt)[..., :d].movedim(-1, 1)
         lengths = self.model.domain.lengths
         before = spectral_divergence(raw, dim=d, lengths=lengths).abs().max()
         after = spectral_divergence(leray_project(raw, dim=d, lengths=lengths), dim=d, lengths=lengths).abs().max()

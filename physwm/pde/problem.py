@@ -35,6 +35,9 @@ class PDEProblem:
             (periodic problems: use a periodic model instead).
         exact: optional reference ``exact(x, t) -> u``, used only to report errors.
 
+    Data (``initial``, ``boundary``, ``exact``) may give only the leading components of a vector field,
+    ``(*points, m')`` with ``m' < m`` (velocity without pressure); those are compared.
+
     Example:
         >>> from physwm.pde import autodiff as ad
         >>> problem = PDEProblem(

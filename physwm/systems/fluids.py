@@ -20,7 +20,8 @@ import math
 import torch
 from torch import Tensor
 
-from physwm.pde import gradient, poisson_solve, wavenumbers
+from physwm.pde import Box, PDEProblem, gradient, poisson_solve, wavenumbers
+from physwm.pde import autodiff as ad
 from physwm.systems.base import System
 
 __all__ = ["NavierStokes2D"]
@@ -157,6 +158,41 @@ class NavierStokes2D(System):
         kk = 2 * math.pi * k / self.length
         decay = torch.exp(-2 * self.nu * kk**2 * t)[..., None, None]
         return self.state(-2 * amplitude * kk * torch.cos(kk * x) * torch.cos(kk * yy) * decay)
+
+    def taylor_green_velocity(self, x: Tensor, t: Tensor, amplitude: float = 1.0, k: int = 1) -> Tensor:
+        r"""Exact Taylor-Green velocity :math:`(u, v)` at points ``x (*points, 2)``, ``t (*points,)`` -> ``(*points, 2)``."""
+        kk = 2 * math.pi * k / self.length
+        a = amplitude * torch.exp(-2 * self.nu * kk**2 * t)
+        cx, sx = torch.cos(kk * x[..., 0]), torch.sin(kk * x[..., 0])
+        cy, sy = torch.cos(kk * x[..., 1]), torch.sin(kk * x[..., 1])
+        return torch.stack([a * cx * sy, -a * sx * cy], dim=-1)
+
+    def taylor_green_problem(self, time: tuple[float, float] = (0.0, 1.0), amplitude: float = 1.0, k: int = 1) -> PDEProblem:
+        r"""The Taylor-Green vortex as a PINN problem in velocity-pressure form (no forcing, no drag).
+
+        The field has three components :math:`(u, v, p)`; the residual is the momentum and continuity
+        equations
+
+        .. math:: u_t + (u\cdot\nabla)u + \nabla p - \nu\Delta u = 0, \qquad \nabla\cdot u = 0,
+
+        on the periodic box (use a periodic model: no boundary term), with the exact initial velocity.
+        ``exact`` gives the velocity components only; compare ``u[..., :2]``.
+        """
+        if self.forcing is not None or self.drag:
+            raise ValueError("the Taylor-Green vortex is an exact solution only without forcing and drag")
+
+        def residual(w: Tensor, x: Tensor, t: Tensor) -> tuple[Tensor, ...]:
+            u, v = w[..., 0], w[..., 1]
+            dx, dy, dt = ad.partial(w, x, 0), ad.partial(w, x, 1), ad.partial(w, t)
+            lap = ad.laplacian(w, x)
+            mom_x = dt[..., 0] + u * dx[..., 0] + v * dy[..., 0] + dx[..., 2] - self.nu * lap[..., 0]
+            mom_y = dt[..., 1] + u * dx[..., 1] + v * dy[..., 1] + dy[..., 2] - self.nu * lap[..., 1]
+            return mom_x, mom_y, dx[..., 0] + dy[..., 1]
+
+        zero = torch.zeros(())
+        return PDEProblem(residual=residual, domain=Box([0.0, 0.0], [self.length, self.length]), time=time,
+                          initial=lambda x: self.taylor_green_velocity(x, zero.to(x), amplitude, k),
+                          exact=lambda x, t: self.taylor_green_velocity(x, t, amplitude, k))
 
     def kolmogorov_laminar(self, *, dtype: torch.dtype = torch.float64, device=None) -> Tensor:
         r"""The laminar steady state :math:`\omega = -\chi k_f\cos(k_f y)/(\nu k_f^2 + \mu)`, shape ``(n*n,)``."""

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from physwm.pde import wavenumbers
+from physwm.pde import Box, PDEProblem, wavenumbers
+from physwm.pde import autodiff as ad
 
 __all__ = ["HeatEquation", "KleinGordon"]
 
@@ -109,6 +110,23 @@ class HeatEquation:
             iy = ly * (1 - (-1) ** n) / (n * math.pi)
             out = out + a * ix * iy * torch.exp(-rate * t)
         return out
+
+    def pde_problem(self, time: tuple[float, float] = (0.0, 1.0)) -> PDEProblem:
+        r"""This problem for a PINN: residual :math:`u_t - \alpha\Delta u` by :mod:`physwm.pde.autodiff`,
+        the exact initial data, zero Dirichlet walls (periodic: no boundary term, use a periodic model)
+        and the exact solution for error reports. Points are ``x (*points, 2)``, ``t (*points,)``.
+
+        Example:
+            >>> problem = HeatEquation(boundary="dirichlet", modes=[(1, 1)], amplitudes=[1.0]).pde_problem()
+            >>> problem.spacetime.dim
+            3
+        """
+        return PDEProblem(
+            residual=lambda u, x, t: ad.partial(u, t) - self.alpha * ad.laplacian(u, x),
+            domain=Box([0.0, 0.0], list(self.lengths)), time=time,
+            initial=lambda x: self.initial_condition(x[..., 0], x[..., 1]),
+            boundary=(lambda x, t: torch.zeros_like(t)) if self.boundary == "dirichlet" else None,
+            exact=lambda x, t: self(x[..., 0], x[..., 1], t))
 
     def evolve_spectral(self, u0: Tensor, t: float | Tensor) -> Tensor:
         r"""Exact evolution of any periodic grid field: :math:`\hat u(k, t) = \hat u_0(k)\, e^{-\alpha|k|^2 t}`.

@@ -44,6 +44,16 @@ def _mse(r: Tensor) -> Tensor:
     return (r**2).mean()
 
 
+def _leading(u: Tensor, ref: Tensor) -> Tensor:
+    """``u`` restricted to the components ``ref`` gives (data may omit trailing ones, such as pressure)."""
+    if u.shape == ref.shape:
+        return u
+    if u.dim() == ref.dim() and u.shape[:-1] == ref.shape[:-1] and ref.shape[-1] <= u.shape[-1]:
+        return u[..., : ref.shape[-1]]
+    raise ValueError(f"data of shape {tuple(ref.shape)} does not match the model output {tuple(u.shape)} "
+                     "(it may give the leading components only)")
+
+
 def _like(model: nn.Module) -> Tensor:
     return next(model.parameters())
 
@@ -83,7 +93,8 @@ def pinn_loss_terms(model: nn.Module, problem: PDEProblem, points_per_axis: int,
             x0 = problem.domain.sample(points_per_axis**d, method=method, **kw)
             tt = torch.full(x0.shape[:-1], problem.time[0], dtype=p.dtype, device=p.device)
             u0 = model(x0, tt)
-        out["initial"] = _mse(u0 - problem.initial(x0))
+        ref = problem.initial(x0)
+        out["initial"] = _mse(_leading(u0, ref) - ref)
     if problem.boundary is not None:
         if separable:
             total, count = 0.0, 0
@@ -93,14 +104,16 @@ def pinn_loss_terms(model: nn.Module, problem: PDEProblem, points_per_axis: int,
                     axes = list(sampled)
                     axes[a] = torch.full((1,), side, dtype=p.dtype, device=p.device)
                     xb, tb = model.mesh(axes)
-                    total = total + _mse(model(axes) - problem.boundary(xb, tb))
+                    ref = problem.boundary(xb, tb)
+                    total = total + _mse(_leading(model(axes), ref) - ref)
                     count += 1
             out["boundary"] = total / count
         else:
             zb = st.sample_boundary(2 * d * points_per_axis ** (n - 1), axes=range(d),
                                     method="uniform" if method == "grid" else method, **kw)
             xb, tb = problem.split(zb)
-            out["boundary"] = _mse(model(xb, tb) - problem.boundary(xb, tb))
+            ref = problem.boundary(xb, tb)
+            out["boundary"] = _mse(_leading(model(xb, tb), ref) - ref)
     return out
 
 
@@ -120,7 +133,7 @@ def relative_l2(model: nn.Module, problem: PDEProblem, points_per_axis: int = 32
     for start in range(0, z.shape[0], chunk):
         x, t = problem.split(z[start: start + chunk])
         ref = problem.exact(x, t)
-        num += float(((model.predict(x, t) - ref) ** 2).sum())
+        num += float(((_leading(model.predict(x, t), ref) - ref) ** 2).sum())
         den += float((ref**2).sum())
     return math.sqrt(num / den)
 
