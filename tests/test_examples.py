@@ -68,7 +68,8 @@ def test_pendulum_example_smoke(tmp_path, data_dir):
 
 
 @pytest.mark.parametrize("name,expected", [("01_pendulum.ipynb", "HNN: energy MSE"), ("02_double_pendulum.ipynb", "VPT"),
-                                           ("03_nbody.ipynb", "position RMSE")])
+                                           ("03_nbody.ipynb", "position RMSE"),
+                                           ("04_heat_equation.ipynb", "ConservativePINN err. 0.0")])
 def test_notebook_executes(data_dir, tmp_path, name, expected):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
@@ -141,3 +142,23 @@ def test_nbody_example_smoke_and_resume(tmp_path, data_dir):
         assert a["test_mse"] == b["test_mse"]
     grav = {r["model"]: r for r in first["gravity"]}
     assert grav["HamiltonianGNN"]["momentum_error"] < 1e-12 and grav["PairForceNet"]["momentum_error"] < 1e-12
+
+
+def test_heat_example_smoke(tmp_path):
+    for boundary in ("dirichlet", "periodic"):
+        proc = subprocess.run([sys.executable, str(REPO / "examples" / "heat.py"), "--mode", "smoke", "--boundary", boundary,
+                               "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        res = json.loads((tmp_path / f"heat_{boundary}.json").read_text())
+        assert {r["model"] for r in res["rows"]} == {"PINN", "SPINN"} and (tmp_path / f"heat_{boundary}.png").is_file()
+        assert all(0 < r["rel_l2"] < 2 for r in res["rows"])
+
+
+def test_incompressible_flow_example_smoke(tmp_path):
+    proc = subprocess.run([sys.executable, str(REPO / "examples" / "incompressible_flow.py"), "--mode", "smoke",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads((tmp_path / "incompressible_flow.json").read_text())
+    assert res["solver_error"] < 1e-10
+    assert max(res["curves"]["ConservativePINN"]["divergence"]) < 1e-12 < min(res["curves"]["PINN"]["divergence"])
+    assert all(c <= p + 1e-12 for c, p in zip(res["curves"]["ConservativePINN"]["rel_l2"], res["curves"]["PINN"]["rel_l2"]))

@@ -29,7 +29,8 @@ class PINNFitResult:
         terms: unweighted mean-square loss of each term (``residual``, ``initial``, ``boundary``) per iteration.
         weights: the loss weights per iteration (changing only with ``weighting="adaptive"``).
         rel_l2: ``(iteration, relative L2 error)`` pairs when the problem has an ``exact`` solution.
-        seconds: wall time of the iterations of this call.
+        seconds: wall time of the training iterations of this call (evaluations excluded).
+        iterations_run: iterations done by this call (fewer than ``iterations`` after a resume).
     """
 
     iterations: int = 0
@@ -38,6 +39,12 @@ class PINNFitResult:
     weights: dict[str, list[float]] = field(default_factory=dict)
     rel_l2: list[tuple[int, float]] = field(default_factory=list)
     seconds: float = 0.0
+    iterations_run: int = 0
+
+    @property
+    def seconds_per_iteration(self) -> float | None:
+        """Wall time per iteration of this call (``None`` if it ran none)."""
+        return self.seconds / self.iterations_run if self.iterations_run else None
 
 
 def _mse(r: Tensor) -> Tensor:
@@ -229,7 +236,7 @@ def fit_pinn(model: nn.Module, problem: PDEProblem, *, iterations: int = 1000, l
                                 terms=result.terms, weights=result.weights, rel_l2=[list(e) for e in result.rel_l2])
 
     bar = tqdm(total=iterations, initial=result.iterations, disable=not progress, desc="fit_pinn", leave=False)
-    start = time.perf_counter()
+    start, excluded = time.perf_counter(), 0.0
     cached_seed = None
     while result.iterations < iterations:
         it = result.iterations
@@ -252,17 +259,22 @@ def fit_pinn(model: nn.Module, problem: PDEProblem, *, iterations: int = 1000, l
         loss.backward()
         opt.step()
         result.iterations += 1
+        result.iterations_run += 1
         result.loss.append(float(loss.detach()))
         for k, v in terms.items():
             result.terms.setdefault(k, []).append(float(v.detach()))
             result.weights.setdefault(k, []).append(lam[k])
         done = result.iterations == iterations
         if problem.exact is not None and ((eval_every and result.iterations % eval_every == 0) or done):
+            tic = time.perf_counter()
             result.rel_l2.append((result.iterations, relative_l2(model, problem, eval_points)))
+            excluded += time.perf_counter() - tic
         bar.set_postfix(loss=f"{result.loss[-1]:.3e}")
         bar.update(1)
         if result.iterations % save_every == 0 or done:
+            tic = time.perf_counter()
             save()
+            excluded += time.perf_counter() - tic
     bar.close()
-    result.seconds = time.perf_counter() - start
+    result.seconds = time.perf_counter() - start - excluded
     return result
