@@ -181,9 +181,14 @@ class SeparablePINN(nn.Module):
     that :mod:`physwm.pde.autodiff` takes this forward-mode path.
 
     Args:
-        domain, time, out_dim, activation_name, periodic, fourier_modes: as for :class:`PINN`.
+        domain: the spatial :class:`~physwm.pde.Box` (as for :class:`PINN`).
+        time: ``(t0, t1)`` or ``None``.
+        out_dim: number of field components ``m``.
         rank: the number of separable terms :math:`R` (features per axis and component).
         hidden: widths of the hidden layers of each axis' MLP.
+        activation_name: a smooth activation.
+        periodic: periodic spatial axes, as for :class:`PINN`.
+        fourier_modes: harmonics of the periodic embedding.
 
     Shapes:
         ``forward(axes)``: ``axes`` a list of ``n`` 1-D coordinate tensors ``(N_a,)`` -> the grid
