@@ -20,9 +20,12 @@ import argparse
 import json
 from pathlib import Path
 
+import matplotlib
 import torch
 
-from physwm.bench._plotting import pyplot, save_figure
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
 from physwm.bench.pinn import peak_memory
 from physwm.models import PINN, SeparablePINN
 from physwm.pde import Box, PDEProblem
@@ -93,7 +96,6 @@ def main(argv=None) -> dict:
         m = "-" if r["peak_mib"] is None else f"{r['peak_mib']:.1f}"
         print(f"{r['model']:>8} {r['iterations']:>10} {r['rel_l2']:>10.3e} {s:>10} {m:>10}")
 
-    plt = pyplot()
     fig, ax = plt.subplots(1, 4, figsize=(16, 3.6))
     for name, h in histories.items():
         ax[0].semilogy([i for i, _ in h], [e for _, e in h], "o-", label=name)
@@ -112,7 +114,10 @@ def main(argv=None) -> dict:
         im = a.imshow(f.T.numpy(), origin="lower", extent=(0, 1, 0, 1), cmap="RdBu_r")
         a.set_title(title)
         fig.colorbar(im, ax=a, shrink=0.8)
-    plot = save_figure(fig, out, f"heat_{args.boundary}.png")
+    plot = f"heat_{args.boundary}.png"
+    fig.tight_layout()
+    fig.savefig(out / plot, dpi=110)
+    plt.close(fig)
     res = {"rows": rows, "history": histories, "mode": args.mode, "boundary": args.boundary, "device": str(device)}
     (out / f"heat_{args.boundary}.json").write_text(json.dumps(res, indent=1))
     print("wrote", out / plot, out / f"heat_{args.boundary}.json")
