@@ -183,7 +183,7 @@ def fit_pinn(model: nn.Module, problem: PDEProblem, *, iterations: int = 1000, l
         eval_every: record :func:`relative_l2` every this many iterations and at the end (0: only at the
             end; needs ``problem.exact``).
         eval_points: ``N`` of the evaluation grid.
-        seed: seeds the sampler's generator.
+        seed: seeds the collocation points (fresh ones every ``resample_every`` iterations).
         checkpoint: file for atomic, resumable checkpoints (every ``max(1, iterations // 20)`` iterations and at the end).
         resume: load ``checkpoint`` if it exists (``weights_only=True``) and continue from it.
         progress: show a tqdm bar.
@@ -221,7 +221,7 @@ def fit_pinn(model: nn.Module, problem: PDEProblem, *, iterations: int = 1000, l
 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # unused by the sampler; kept for the shared checkpoint format
     result = PINNFitResult()
     state = resume_training_state(checkpoint, model, opt, gen, resume)
     if state is not None:
@@ -237,13 +237,11 @@ def fit_pinn(model: nn.Module, problem: PDEProblem, *, iterations: int = 1000, l
 
     bar = tqdm(total=iterations, initial=result.iterations, disable=not progress, desc="fit_pinn", leave=False)
     start, excluded = time.perf_counter(), 0.0
-    cached_seed = None
     while result.iterations < iterations:
         it = result.iterations
-        if cached_seed is None or it % resample_every == 0:
-            cached_seed = int(torch.randint(0, 2**62, (), generator=gen))
-        terms = pinn_loss_terms(model, problem, points_per_axis, method=method,
-                                generator=torch.Generator().manual_seed(cached_seed))
+        # the points of iteration `it` depend only on (seed, it // resample_every): a resumed run sees the same ones
+        window = torch.Generator().manual_seed(seed * 1_000_003 + it // resample_every)
+        terms = pinn_loss_terms(model, problem, points_per_axis, method=method, generator=window)
         if weighting == "adaptive" and it % adapt_every == 0 and len(terms) > 1:
             r_max, _ = _grad_stats(terms["residual"], params)
             for k, v in terms.items():

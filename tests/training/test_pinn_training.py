@@ -29,7 +29,7 @@ def test_heat_equation_converges_on_a_smoke_budget(cls):
     result = fit_pinn(model, problem, iterations=300, points_per_axis=12, lr=3e-3, progress=False, eval_every=150,
                       eval_points=16)
     assert start > 0.6
-    # relative L2 error against the exact solution; measured 0.12 (PINN) and 0.17 (SPINN), from about 1 untrained
+    # relative L2 error against the exact solution; measured 0.12 (PINN) and 0.14 (SPINN), from about 1 untrained
     assert result.rel_l2[-1][1] < 0.25, result.rel_l2
     assert result.loss[-1] < 0.1 * result.loss[0]
 
@@ -61,7 +61,7 @@ def test_adaptive_weights_move_toward_gradient_balance():
 
 def test_checkpoint_resume_reaches_the_same_weights(tmp_path):
     problem = heat_problem()
-    kwargs = dict(points_per_axis=5, progress=False, method="uniform")
+    kwargs = dict(points_per_axis=5, progress=False, method="uniform", resample_every=3)  # resumes mid-window
     torch.manual_seed(0)
     straight = SeparablePINN(problem.domain, problem.time, rank=4, hidden=(8,))
     fit_pinn(straight, problem, iterations=20, **kwargs)
