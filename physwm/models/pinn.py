@@ -79,7 +79,28 @@ def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool) -
         raise ValueError("this model has no time axis (time=None); pass t=None")
 
 
-class PINN(nn.Module):
+class _Field(nn.Module):
+    """What PINN and SPINN share: the input map over ``domain`` x ``time`` and the split of points into axes."""
+
+    def __init__(self, domain: Box, time: tuple[float, float] | None, periodic: bool | Sequence[bool], fourier_modes: int):
+        super().__init__()
+        self.inputs = _InputMap(domain, time, periodic, fourier_modes)
+
+    @property
+    def domain(self) -> Box:
+        return self.inputs.domain
+
+    @property
+    def time(self) -> tuple[float, float] | None:
+        return self.inputs.time
+
+    def _coordinates(self, x: Tensor, t: Tensor | None) -> list[Tensor]:
+        """Checked points ``x (*points, d)``, ``t (*points,)`` as one coordinate tensor per axis."""
+        _check_points(x, t, self.inputs.space_dim, self.time is not None)
+        return [x[..., a] for a in range(self.inputs.space_dim)] + ([t] if self.time is not None else [])
+
+
+class PINN(_Field):
     r"""A physics-informed network: an MLP field :math:`u_\theta(x, t)` (Raissi et al., 2019).
 
     The residual of a :class:`~physwm.pde.PDEProblem` is evaluated at scattered collocation points with
@@ -114,22 +135,12 @@ class PINN(nn.Module):
     def __init__(self, domain: Box, time: tuple[float, float] | None = None, *, out_dim: int = 1,
                  hidden: Sequence[int] = (64, 64, 64, 64), activation_name: str = "tanh",
                  periodic: bool | Sequence[bool] = False, fourier_modes: int = 1):
-        super().__init__()
-        self.inputs = _InputMap(domain, time, periodic, fourier_modes)
+        super().__init__(domain, time, periodic, fourier_modes)
         self.out_dim = out_dim
         self.net = MLP(sum(self.inputs.width(a) for a in range(self.inputs.n_axes)), out_dim, hidden, activation_name)
 
-    @property
-    def domain(self) -> Box:
-        return self.inputs.domain
-
-    @property
-    def time(self) -> tuple[float, float] | None:
-        return self.inputs.time
-
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
-        _check_points(x, t, self.inputs.space_dim, self.time is not None)
-        coords = [x[..., a] for a in range(self.inputs.space_dim)] + ([t] if self.time is not None else [])
+        coords = self._coordinates(x, t)
         u = self.net(torch.cat([self.inputs.axis(a, c) for a, c in enumerate(coords)], dim=-1))
         return u[..., 0] if self.out_dim == 1 else u
 
@@ -166,7 +177,7 @@ def _taylor(fn: Callable[[Tensor], Tensor], c: Tensor, order: int) -> tuple[Tens
     return (*primal, tangent[-1])
 
 
-class SeparablePINN(nn.Module):
+class SeparablePINN(_Field):
     r"""Separable physics-informed network (SPINN; Cho et al., *Separable Physics-Informed Neural Networks*, NeurIPS 2023).
 
     One MLP :math:`f^{(a)}: \mathbb R \to \mathbb R^{R m}` per axis :math:`a` (space axes, then time),
@@ -210,21 +221,12 @@ class SeparablePINN(nn.Module):
     def __init__(self, domain: Box, time: tuple[float, float] | None = None, *, out_dim: int = 1, rank: int = 32,
                  hidden: Sequence[int] = (64, 64, 64), activation_name: str = "tanh",
                  periodic: bool | Sequence[bool] = False, fourier_modes: int = 1):
-        super().__init__()
         if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
             raise ValueError(f"`rank` must be a positive int, got {rank!r}")
-        self.inputs = _InputMap(domain, time, periodic, fourier_modes)
+        super().__init__(domain, time, periodic, fourier_modes)
         self.out_dim, self.rank = out_dim, rank
         self.nets = nn.ModuleList(MLP(self.inputs.width(a), rank * out_dim, hidden, activation_name)
                                   for a in range(self.inputs.n_axes))
-
-    @property
-    def domain(self) -> Box:
-        return self.inputs.domain
-
-    @property
-    def time(self) -> tuple[float, float] | None:
-        return self.inputs.time
 
     def _check_axes(self, axes: Sequence[Tensor]) -> list[Tensor]:
         n = self.inputs.n_axes
@@ -285,8 +287,7 @@ class SeparablePINN(nn.Module):
 
     def predict(self, x: Tensor, t: Tensor | None = None) -> Tensor:
         """The field at scattered points, as :meth:`PINN.forward`: ``(*points, d)`` -> ``(*points[, m])``."""
-        _check_points(x, t, self.inputs.space_dim, self.time is not None)
-        coords = [x[..., a] for a in range(self.inputs.space_dim)] + ([t] if self.time is not None else [])
+        coords = self._coordinates(x, t)
         prod = None
         for a, c in enumerate(coords):
             f = self.nets[a](self.inputs.axis(a, c)).reshape(*c.shape, self.out_dim, self.rank)
