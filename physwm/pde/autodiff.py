@@ -41,32 +41,31 @@ class SeparableContext(Protocol):
         """:math:`\\partial^{|\\alpha|} u / \\partial z_1^{\\alpha_1} \\cdots \\partial z_n^{\\alpha_n}` on the grid."""
 
 
-class SeparableValue(Tensor):
-    """A grid value of a separable field (or one of its derivatives), tagged with its model context.
+class _SeparableTensor(Tensor):
+    """A grid tensor tagged with the separable model call it came from; arithmetic returns plain tensors."""
 
-    Attributes ``_context`` (a :class:`SeparableContext`) and ``_orders`` (the multi-index of the
-    derivative it holds) are set by :meth:`tag`. Arithmetic returns plain tensors.
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    @classmethod
+    def tag(cls, value: Tensor, context: SeparableContext, index: tuple[int, ...]):
+        out = value.as_subclass(cls)
+        out._context, out._index = context, index
+        return out
+
+
+class SeparableValue(_SeparableTensor):
+    """A grid value of a separable field or of one of its derivatives.
+
+    :meth:`tag` sets ``_context`` (a :class:`SeparableContext`) and ``_index``, the multi-index of the
+    derivative it holds (one order per model axis).
     """
 
-    __torch_function__ = torch._C._disabled_torch_function_impl
 
-    @staticmethod
-    def tag(value: Tensor, context: SeparableContext, orders: tuple[int, ...]) -> SeparableValue:
-        out = value.as_subclass(SeparableValue)
-        out._context, out._orders = context, orders
-        return out
+class SeparableCoordinates(_SeparableTensor):
+    """Grid coordinates of a separable field, ``(*grid, k)`` (or ``(*grid,)`` for one axis).
 
-
-class SeparableCoordinates(Tensor):
-    """Grid coordinates of a separable field: ``(*grid, k)`` over model axes ``_axes`` (or ``(*grid,)``, one axis)."""
-
-    __torch_function__ = torch._C._disabled_torch_function_impl
-
-    @staticmethod
-    def tag(value: Tensor, context: SeparableContext, axes: tuple[int, ...]) -> SeparableCoordinates:
-        out = value.as_subclass(SeparableCoordinates)
-        out._context, out._axes = context, axes
-        return out
+    :meth:`tag` sets ``_context`` and ``_index``, the model axes of the ``k`` coordinates.
+    """
 
 
 def _check(u: Tensor, x: Tensor) -> None:
@@ -150,8 +149,8 @@ def partial(u: Tensor, x: Tensor, axis: int | None = None, order: int = 1) -> Te
         if not (isinstance(u, SeparableValue) and isinstance(x, SeparableCoordinates)) or u._context is not x._context:
             raise ValueError("a separable field must be differentiated with respect to the coordinates of the same "
                              "model call (the u, x, t that SeparablePINN.collocation returned)")
-        orders = list(u._orders)
-        orders[x._axes[0 if axis is None else axis]] += order
+        orders = list(u._index)
+        orders[x._index[0 if axis is None else axis]] += order
         return SeparableValue.tag(u._context.derivative(tuple(orders)), u._context, tuple(orders))
     for _ in range(order):
         u = _reverse_partial(u, x, axis)
