@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 
 import physwm
 from physwm.bench._plotting import pyplot, save_figure
+from physwm.bench._tables import row
 from physwm.bench.double_pendulum import DoublePendulumConfig, chaos_table, plot_double_pendulum, run_double_pendulum
 from physwm.bench.nbody import NBodyConfig, nbody_tables, plot_nbody, run_nbody
 from physwm.bench.pinn import PINNBenchConfig, pinn_tables, plot_pinn, run_pinn
@@ -201,39 +202,31 @@ def _plots(out: Path, curves: dict, portraits: dict) -> list[str]:
     return files
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.2e}"
-    return str(v)
-
-
 def format_tables(results: dict) -> str:
     """The benchmark tables as plain text."""
     lines = ["Integrators (float64): max relative energy error, drift slope, state error, cost"]
     head = ["system", "method", "dt", "steps", "max|dE/E|", "drift/t", "max|y-ref|", "dP", "dL", "us/step"]
-    lines.append(" ".join(f"{h:>13}" for h in head))
+    lines.append(row(head, 13))
     for r in results["conservation"]:
         vals = [r["system"], r["method"], r["dt"], r["steps"], r["max_rel_energy_error"], r["energy_drift_per_time"],
                 r["max_state_error"], r["momentum_error"], r["angular_momentum_error"], round(r["us_per_step"], 1)]
-        lines.append(" ".join(f"{_fmt(v):>13}" for v in vals))
+        lines.append(row(vals, 13))
     lines.append("")
     lines.append("Learned pendulum models (test split = last 20% in time for the real pendulum)")
     head = ["task", "model", "steps", "test loss", "energy MSE", "paper loss", "paper E-MSE"]
-    lines.append(" ".join(f"{h:>13}" for h in head))
+    lines.append(row(head, 13))
     for r in results["learned"]:
         paper = PAPER_REAL_PENDULUM[r["model"]] if r["task"] == "real_pendulum" else {}
         vals = [r["task"], r["model"], r["train_steps"], r["test_loss"], r["energy_mse"], paper.get("test_loss"),
                 paper.get("energy_mse")]
-        lines.append(" ".join(f"{_fmt(v):>13}" for v in vals))
+        lines.append(row(vals, 13))
     if results.get("power_balance"):
         lines += ["", "Damped / forced / controlled systems (float64): power-balance error H(t)-H(0)-W(t), relative to max|H|"]
         head = ["system", "method", "dt", "steps", "max|resid|", "max|y-ref|"]
-        lines.append(" ".join(f"{h:>18}" for h in head))
+        lines.append(row(head, 18))
         for r in results["power_balance"]:
             vals = [r["system"], r["method"], r["dt"], r["steps"], r["max_power_balance_residual"], r["max_state_error"]]
-            lines.append(" ".join(f"{_fmt(v):>18}" for v in vals))
+            lines.append(row(vals, 18))
     if results.get("chaos"):
         lines += ["", chaos_table(results["chaos"])]
     if results.get("nbody"):

@@ -18,6 +18,7 @@ from torch import Tensor
 
 import physwm
 from physwm.bench._plotting import pyplot, save_figure
+from physwm.bench._tables import row
 from physwm.data import TrajectoryData, load_schmidt_lipson
 from physwm.diagnostics import max_lyapunov_exponent, normalized_error, valid_prediction_time
 from physwm.models import HNN, LNN, NeuralODE
@@ -233,22 +234,16 @@ def run_double_pendulum(cfg: DoublePendulumConfig) -> dict[str, Any]:
     return out
 
 
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
-
-
 def chaos_table(rows: list[dict]) -> str:
     """The learned-model rows (energy error, λmax, valid prediction time) as a plain-text table."""
     lines = ["Double pendulum and controlled systems: energy error, Lyapunov exponent of the true system, valid "
               "prediction time (VPT, threshold 0.4)"]
     head = ["task", "model", "test loss", "dE % (end)", "dE % (max)", "lambda_max", "VPT", "VPT [1/lambda]"]
-    lines.append(" ".join(f"{h:>20}" for h in head))
+    lines.append(row(head, 20))
     for r in rows:
         vals = [r["task"], r["model"], r["test_loss"], r.get("energy_error_pct_end"), r.get("energy_error_pct_max"),
                 r.get("lambda_max"), r.get("vpt"), r.get("vpt_lyapunov_times")]
-        lines.append(" ".join(f"{_fmt(v):>20}" for v in vals))
+        lines.append(row(vals, 20, style="g"))
     lines.append(f"LNN paper (t = {PAPER_LNN['t']:.0f}): energy error {PAPER_LNN['LNN']}% of the max potential energy "
                  f"(LNN) vs {PAPER_LNN['baseline']}% (baseline)")
     return "\n".join(lines)

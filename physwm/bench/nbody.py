@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 import physwm
+from physwm.bench._tables import cell, row
 from physwm.data import (
     PUBLISHED_CHARGED_MSE,
     ParticleData,
@@ -250,34 +251,26 @@ def plot_nbody(out: Path, results: dict[str, Any]) -> list[str]:
     return files
 
 
-def _f(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.2e}" if v == v and abs(v) != math.inf else str(v)
-    return str(v)
-
-
 def nbody_tables(results: dict[str, Any]) -> str:
     """The n-body rows as plain text."""
     lines = []
     if results.get("charged"):
         lines.append("Charged 5-body (EGNN protocol: frame 30 -> 40), test MSE beside the published numbers")
         head = ["model", "epochs", "test MSE", "published", "fwd ms/100", "equiv. err", "params"]
-        lines.append(" ".join(f"{h:>17}" for h in head))
+        lines.append(row(head, 17))
         for r in results["charged"]:
             vals = [r["model"], r["epochs"], r["test_mse"], r["published_mse"], r["forward_ms_per_100"],
                     r["equivariance_error"], r["parameters"]]
-            lines.append(" ".join(f"{_f(v):>17}" for v in vals))
+            lines.append(row(vals, 17))
         lines.append("")
     if results.get("gravity"):
         g = results["gravity"][0]
         lines.append(f"Gravity {g['n_bodies']}-body rollouts to t = {g['t_end']:g} (float64): max relative errors of the "
-                     f"true invariants, final position RMSE (particles moved {_f(g.get('displacement_rms'))} RMS)")
+                     f"true invariants, final position RMSE (particles moved {cell(g.get('displacement_rms'))} RMS)")
         head = ["model", "method", "trained on N", "fit steps", "energy", "momentum", "ang. momentum", "pos. RMSE"]
-        lines.append(" ".join(f"{h:>17}" for h in head))
+        lines.append(row(head, 17))
         for r in results["gravity"]:
             vals = [r["model"], r["method"], r["train_bodies"], r["fit_steps"], r["energy_error"], r["momentum_error"],
                     r["angular_momentum_error"], r["position_rmse"]]
-            lines.append(" ".join(f"{_f(v):>17}" for v in vals))
+            lines.append(row(vals, 17))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from physwm.bench._plotting import pyplot, save_figure
+from physwm.bench._tables import row
 from physwm.models import PINN, ConservativePINN, SeparablePINN
 from physwm.pde import divergence, leray_project
 from physwm.systems import HeatEquation, NavierStokes2D
@@ -267,36 +268,28 @@ def run_pinn(cfg: PINNBenchConfig) -> dict[str, Any]:
             "paper": PAPER_SPINN}
 
 
-def _f(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
-    return str(v)
-
-
 def pinn_tables(results: dict[str, Any]) -> str:
     """The PINN tables as plain text."""
     lines = ["SPINN vs PINN, heat equation (2+1)-d, same width/depth: one training iteration"]
     head = ["points", "PINN s/it", "SPINN s/it", "speedup", "PINN MiB", "SPINN MiB", "memory ratio", "device"]
-    lines.append(" ".join(f"{h:>13}" for h in head))
+    lines.append(row(head, 13))
     for r in results["scaling"]:
         vals = [r["points"], r["pinn_s_per_it"], r["spinn_s_per_it"], r["speedup"], r["pinn_peak_mib"], r["spinn_peak_mib"],
                 r["memory_ratio"], r["device"]]
-        lines.append(" ".join(f"{_f(v):>13}" for v in vals))
+        lines.append(row(vals, 13, style="auto"))
     lines.append(f"({results['paper']['note']})")
     lines += ["", "Fixed budget, heat equation: relative L2 error against the exact solution"]
     head = ["model", "points", "iterations", "rel. L2", "seconds"]
-    lines.append(" ".join(f"{h:>13}" for h in head))
+    lines.append(row(head, 13))
     for r in results["accuracy"]:
-        lines.append(" ".join(f"{_f(r[k]):>13}" for k in ("model", "points", "iterations", "rel_l2", "seconds")))
+        lines.append(row([r[k] for k in ("model", "points", "iterations", "rel_l2", "seconds")], 13, style="auto"))
     lines += ["", "Conservation projections (float64 evaluation, t in [0, 2] / [0, 1])"]
     head = ["case", "model", "grid", "max|div u|", "max dE/E", "rel. L2", "invariant err", "proj/forward"]
-    lines.append(" ".join(f"{h:>16}" for h in head))
+    lines.append(row(head, 16))
     for r in results["projection"]:
         vals = [r["case"], r["model"], r["grid"], r.get("max_divergence"), r.get("max_energy_error"), r.get("max_rel_l2"),
                 r.get("max_invariant_error"), r.get("projection_over_forward")]
-        lines.append(" ".join(f"{_f(v):>16}" for v in vals))
+        lines.append(row(vals, 16, style="auto"))
     return "\n".join(lines)
 
 
