@@ -116,24 +116,34 @@ class NavierStokes2D(System):
         kf = 2 * math.pi * self.forcing_wavenumber / self.length
         return -self.amplitude * kf * torch.cos(kf * yy)
 
+    def _operators(self, dtype: torch.dtype, device) -> tuple[Tensor, ...]:
+        """Wavenumbers, 1/|k|^2 (0 at k = 0), the 2/3-rule mask and the forcing, built once per dtype, device
+        and grid/forcing parameters (a changed parameter builds them afresh)."""
+        key = (dtype, str(device), self.n, self.length, self.forcing, self.amplitude, self.forcing_wavenumber)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            kx, ky = wavenumbers((self.n, self.n), self._lengths(), dtype=dtype, device=device)
+            cutoff = (2 / 3) * (math.pi * self.n / self.length)  # 2/3 rule: keep |k| < n/3 (in units of 2 pi / L)
+            keep = ((kx.abs() < cutoff) & (ky.abs() < cutoff)).to(dtype)
+            k2 = kx**2 + ky**2
+            inv_k2 = torch.where(k2 > 0, 1 / torch.where(k2 > 0, k2, torch.ones_like(k2)), torch.zeros_like(k2))
+            cache[key] = (kx, ky, k2, inv_k2, keep, self.forcing_vorticity(dtype=dtype, device=device))
+        return cache[key]
+
     def __call__(self, t: Tensor, y: Tensor) -> Tensor:
         omega = self.vorticity(y)
-        lengths = self._lengths()
-        kx, ky = wavenumbers((self.n, self.n), lengths, dtype=omega.dtype, device=omega.device)
-        cutoff = (2 / 3) * (math.pi * self.n / self.length)  # 2/3 rule: keep |k| < n/3 (in units of 2 pi / L)
-        keep = ((kx.abs() < cutoff) & (ky.abs() < cutoff)).to(omega.dtype)
-        w_hat = torch.fft.rfft2(omega) * keep
-        k2 = kx**2 + ky**2
-        psi_hat = w_hat / torch.where(k2 > 0, k2, torch.ones_like(k2)) * (k2 > 0)
+        kx, ky, k2, inv_k2, keep, forcing = self._operators(omega.dtype, omega.device)
         shape = (self.n, self.n)
+        omega_hat = torch.fft.rfft2(omega)
+        w_hat = omega_hat * keep
+        psi_hat = w_hat * inv_k2
         u = torch.fft.irfft2(1j * ky * psi_hat, s=shape)
         v = torch.fft.irfft2(-1j * kx * psi_hat, s=shape)
         wx = torch.fft.irfft2(1j * kx * w_hat, s=shape)
         wy = torch.fft.irfft2(1j * ky * w_hat, s=shape)
         advection_hat = torch.fft.rfft2(u * wx + v * wy) * keep
-        rhs_hat = -advection_hat - (self.nu * k2 + self.drag) * torch.fft.rfft2(omega)
-        rhs = torch.fft.irfft2(rhs_hat, s=shape) + self.forcing_vorticity(dtype=omega.dtype, device=omega.device)
-        return self.state(rhs)
+        rhs_hat = -advection_hat - (self.nu * k2 + self.drag) * omega_hat
+        return self.state(torch.fft.irfft2(rhs_hat, s=shape) + forcing)
 
     def kinetic_energy(self, y: Tensor) -> Tensor:
         r""":math:`E = \tfrac12\int |u|^2\,dx`, shape ``(*batch,)``."""
