@@ -1,7 +1,8 @@
 """physwm's exception types (layer L0: stdlib only).
 
-Every error a user can trigger is a subclass of :class:`ValueError` or :class:`TypeError`, so
-``except ValueError`` keeps working, and also a subclass of :class:`PhyswmError`, so
+Bad input raises a subclass of :class:`ValueError` or :class:`TypeError` (so ``except ValueError``
+keeps working); a computation that fails part way (an integration or a training run) raises a
+:class:`RuntimeError` subclass that says where. All of them also subclass :class:`PhyswmError`, so
 ``except physwm.PhyswmError`` catches everything physwm raises on purpose.
 """
 
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 __all__ = [
     "PhyswmError",
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "IntegrationError",
+    "TrainingError",
     "NotSeparableError",
     "CheckpointError",
     "DataFormatError",
@@ -19,6 +23,14 @@ __all__ = [
 
 class PhyswmError(Exception):
     """Base class of every error physwm raises deliberately."""
+
+
+class ArgumentTypeError(PhyswmError, TypeError):
+    """An argument of a public function has the wrong type (the message names it, what came and what was expected)."""
+
+
+class ArgumentValueError(PhyswmError, ValueError):
+    """An argument of a public function has the right type but a value outside its domain."""
 
 
 class IntegrationError(PhyswmError, RuntimeError):
@@ -35,6 +47,23 @@ class IntegrationError(PhyswmError, RuntimeError):
         self.step = int(step)
         self.dt = float(dt)
         super().__init__(f"{message} (at t={self.t:.6g}, step {self.step}, dt={self.dt:.6g})")
+
+
+class TrainingError(PhyswmError, RuntimeError):
+    """Training failed part way: a loss term or the parameters became non-finite.
+
+    Attributes:
+        step: the training step (counted from 0 over the whole run, resumes included) at which it happened.
+        term: the loss term that was non-finite (``"total"`` for the weighted sum, ``"parameters"``
+            when the optimiser step left non-finite weights).
+        value: the offending value (``nan`` or ``inf``).
+    """
+
+    def __init__(self, message: str, *, step: int, term: str, value: float):
+        self.step = int(step)
+        self.term = str(term)
+        self.value = float(value)
+        super().__init__(f"{message} (at training step {self.step}, loss term {self.term!r} = {self.value})")
 
 
 class NotSeparableError(PhyswmError, TypeError):

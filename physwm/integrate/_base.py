@@ -1,4 +1,20 @@
-"""Integrator base class, the solution object, and the fixed-step time grid."""
+"""Integrator base class, the solution object, the fixed-step time grid and the synchronisation policy.
+
+Device synchronisation (CUDA): a host-device synchronisation stalls the Python loop until the GPU
+has finished its queue, so the fixed-step paths keep them out of the stepping loop:
+
+- the step plan is made on the host from the output times once per solve (no synchronisation
+  when ``t`` is on the CPU, one copy when it is on the GPU);
+- ``y0`` is checked to be finite once, before stepping;
+- the result is checked to be finite once, after the last step; only when it is not is the failing
+  output interval replayed, step by step, to name the step where the state blew up
+  (:class:`~physwm.IntegrationError` carries ``t``, ``dt`` and ``step``).
+
+Exceptions, inherent to the methods: adaptive methods decide every step size on the host (one
+synchronisation per step, in torchdiffeq), implicit midpoint tests the convergence of its fixed
+point on the host (one per iteration), and torchdiffeq's fixed-grid loop (``euler``, ``rk4``)
+compares each step's end time with the next output time (one per step on CUDA).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +26,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["Integrator", "Solution", "step_plan"]
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._typing import Dynamics
+from physwm._validate import describe
+
+__all__ = ["Integrator", "Solution", "step_plan", "time_grid", "checked_field"]
 
 
 @dataclass(frozen=True)
@@ -42,29 +62,34 @@ class Solution:
 class Integrator:
     """Base class of the integrators behind :func:`physwm.solve`.
 
-    Integrators are stateless: all run-time state lives inside one call of
-    :meth:`integrate`, so one object can be shared freely (the registry holds one per name).
+    Integrators are stateless: all run-time state lives inside one call of :meth:`integrate`, so
+    one object can be shared freely (the registry holds one per name). Each declares what it can do,
+    and :func:`physwm.solve` reads these declarations instead of testing classes.
 
     Attributes:
         name: canonical registry key.
         order: classical order of convergence ``p`` (global error ``O(dt^p)``).
         symplectic: whether the one-step map is symplectic on Hamiltonian dynamics.
         adaptive: whether the step size is chosen by error control (``rtol``/``atol``).
-        requires: ``"dynamics"`` (any ``f(t, y)``) or ``"separable"`` (an object with
-            ``kinetic(p)`` and ``potential(q)``).
+        supports_adjoint: whether ``adjoint=True`` (gradients by the adjoint ODE) is available.
+        requires: the protocol the dynamics must satisfy (:class:`~physwm._typing.Dynamics`, any
+            ``f(t, y)``; or :class:`~physwm._typing.SeparableHamiltonian`, an object with ``kinetic(p)``
+            and ``potential(q)``).
     """
 
     name: str = ""
     order: int = 0
     symplectic: bool = False
     adaptive: bool = False
-    requires: str = "dynamics"
+    supports_adjoint: bool = False
+    requires: type = Dynamics
 
     def integrate(
         self,
-        f: Callable[[Tensor, Tensor], Tensor],
+        f: Any,
         y0: Tensor,
         t: Tensor,
+        plan: list[tuple[int, float]] | None,
         *,
         dt: float | None,
         rtol: float,
@@ -72,6 +97,8 @@ class Integrator:
         max_steps: int,
         **options: Any,
     ) -> Solution:  # pragma: no cover - abstract
+        """Integrate from ``y0`` over the output times ``t``; ``plan`` is :func:`step_plan` of ``t`` and
+        ``dt`` (``None`` for an adaptive run without ``dt``)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -80,39 +107,67 @@ class Integrator:
             flags.append("symplectic")
         if self.adaptive:
             flags.append("adaptive")
-        if self.requires != "dynamics":
-            flags.append(f"requires={self.requires}")
+        if self.supports_adjoint:
+            flags.append("adjoint")
+        if self.requires is not Dynamics:
+            flags.append(f"requires={self.requires.__name__}")
         return f"{type(self).__name__}({self.name!r}, {', '.join(flags)})"
 
 
-def step_plan(t: list[float], dt: float | None) -> list[tuple[int, float]]:
+def step_plan(t: list[float], dt: float | None, dtype: torch.dtype = torch.float64) -> list[tuple[int, float]]:
     """Number and size of the equal sub-steps that join consecutive output times.
 
     Between ``t[i]`` and ``t[i+1]`` the fixed-step methods take ``n_i = ceil(|t[i+1]-t[i]| / |dt|)``
     equal steps of size ``(t[i+1]-t[i]) / n_i``; every output time is therefore hit exactly, by
     a step that is never longer than ``dt``. When the output spacing is a multiple of ``dt``
-    (the usual case) every step is exactly ``dt``. A relative slack of ``1e-9`` keeps round-off in
-    the spacing from adding a spurious extra step. With ``dt=None`` each interval is one step.
+    (the usual case) every step is ``dt``. The spacing of output times stored in ``dtype`` carries
+    round-off of a few ulps, so a relative slack of ``16 eps`` of ``dtype`` (at least ``1e-9``)
+    keeps it from adding a spurious extra step. With ``dt=None`` each interval is one step.
 
     Returns:
         a list of ``(n_i, h_i)`` pairs, one per output interval.
+
+    Example:
+        >>> step_plan([0.0, 0.25, 0.5], 0.1)
+        [(3, 0.08333333333333333), (3, 0.08333333333333333)]
     """
+    slack = max(1e-9, 16 * torch.finfo(dtype).eps)
     plan = []
     for a, b in zip(t[:-1], t[1:]):
         span = b - a
-        if dt is None:
-            n = 1
-        else:
-            n = max(1, math.ceil(abs(span) / abs(dt) * (1.0 - 1e-9)))
+        n = 1 if dt is None else max(1, math.ceil(abs(span) / abs(dt) * (1.0 - slack)))
         plan.append((n, span / n))
     return plan
 
 
 def time_grid(t: Tensor, plan: list[tuple[int, float]]) -> Tensor:
-    """All step times of a :func:`step_plan`, with the output times themselves exactly in it."""
+    """All step times of a :func:`step_plan`, with the output times themselves exactly in it.
+
+    Built with tensor operations on ``t``'s device (no host-device synchronisation).
+    """
     pieces = []
     for i, (n, _h) in enumerate(plan):
         frac = torch.arange(n, dtype=t.dtype, device=t.device) / n
         pieces.append(t[i] + frac * (t[i + 1] - t[i]))
     pieces.append(t[-1:])
     return torch.cat(pieces)
+
+
+def checked_field(f: Callable[..., Tensor], name: str = "f") -> Callable[..., Tensor]:
+    """``f`` wrapped so that every evaluation is checked to return a tensor of the state's shape.
+
+    The check compares shapes on the host only (no synchronisation), so it runs on every call: a
+    field that returns a broadcastable wrong shape part way through a solve is caught where it
+    happens instead of silently corrupting the trajectory.
+    """
+
+    def call(t: Tensor, y: Tensor, *args: Any) -> Tensor:
+        out = f(t, y, *args)
+        if not isinstance(out, Tensor):
+            raise ArgumentTypeError(f"`{name}(t, y)` must return a torch.Tensor, got {describe(out)}")
+        if out.shape != y.shape:
+            raise ArgumentValueError(f"`{name}(t, y)` must return the shape of the state {tuple(y.shape)}, "
+                                     f"got {tuple(out.shape)}")
+        return out
+
+    return call

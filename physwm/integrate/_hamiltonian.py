@@ -1,44 +1,31 @@
-"""Gradients of Hamiltonian pieces, in closed form when the object offers it, else by autograd."""
+"""Gradients of separable Hamiltonian pieces: in closed form when the object offers them, else by autograd."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import Tensor
 
-__all__ = ["autograd_gradient", "grad_kinetic", "grad_potential", "split_state"]
+from physwm._errors import ArgumentValueError
+from physwm.state import autograd_gradient
+
+__all__ = ["grad_kinetic", "grad_potential"]
 
 
-def autograd_gradient(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
-    """Gradient of the scalar field ``fn`` (shape ``(*batch,)``) at ``x`` (``(*batch, n)``).
-
-    The batch entries are independent, so the gradient of ``fn(x).sum()`` is the per-sample
-    gradient. The result keeps its graph (``create_graph``) whenever grad mode is on, so it can
-    be differentiated again, e.g. with respect to a network's parameters during training.
-    """
-    create_graph = torch.is_grad_enabled()
-    with torch.enable_grad():
-        xg = x if x.requires_grad else x.detach().requires_grad_(True)
-        value = fn(xg)
-        (grad,) = torch.autograd.grad(value.sum(), xg, create_graph=create_graph)
-    return grad
+def _checked(name: str, out: Tensor, x: Tensor) -> Tensor:
+    if not isinstance(out, Tensor) or out.shape != x.shape:
+        got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise ArgumentValueError(f"`{name}` must return the shape of its argument {tuple(x.shape)}, got {got}")
+    return out
 
 
 def grad_kinetic(h: Any, p: Tensor) -> Tensor:
     """``dT/dp`` of a separable Hamiltonian ``h`` (uses ``h.grad_kinetic`` if it has one)."""
     fn = getattr(h, "grad_kinetic", None)
-    return fn(p) if fn is not None else autograd_gradient(h.kinetic, p)
+    return _checked("grad_kinetic(p)", fn(p), p) if fn is not None else autograd_gradient(h.kinetic, p)
 
 
 def grad_potential(h: Any, q: Tensor) -> Tensor:
     """``dV/dq`` of a separable Hamiltonian ``h`` (uses ``h.grad_potential`` if it has one)."""
     fn = getattr(h, "grad_potential", None)
-    return fn(q) if fn is not None else autograd_gradient(h.potential, q)
-
-
-def split_state(y: Tensor) -> tuple[Tensor, Tensor]:
-    """Split ``y = [q, p]`` of shape ``(*batch, 2n)`` into ``q, p`` of shape ``(*batch, n)``."""
-    n = y.shape[-1] // 2
-    return y[..., :n], y[..., n:]
+    return _checked("grad_potential(q)", fn(q), q) if fn is not None else autograd_gradient(h.potential, q)

@@ -9,10 +9,12 @@ from typing import Any, Union
 import torch
 from torch import Tensor
 
-from physwm._errors import IntegrationError, NotSeparableError
+from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError, NotSeparableError
 from physwm._registry import Registry
 from physwm._typing import SeparableHamiltonian
-from physwm.integrate._base import Integrator, Solution
+from physwm._validate import all_finite, describe, nonnegative, positive_int, real
+from physwm._validate import tensor as check_tensor
+from physwm.integrate._base import Integrator, Solution, step_plan
 from physwm.integrate.runge_kutta import TorchdiffeqMethod
 from physwm.integrate.symplectic import YOSHIDA4, YOSHIDA6, ImplicitMidpoint, SplittingMethod, composition
 
@@ -63,102 +65,73 @@ def get_method(method: Union[str, Integrator]) -> Integrator:
     if isinstance(method, Integrator):
         return method
     if not isinstance(method, str):
-        raise TypeError(f"`method` must be a registry name or an Integrator, got {type(method).__name__}")
+        raise ArgumentTypeError(f"`method` must be a registry name or an Integrator, got {describe(method)}")
     return METHODS.get(method)
 
 
-def _as_float(name: str, value: Any) -> float:
-    if isinstance(value, Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"`{name}` must be a scalar, got a tensor of shape {tuple(value.shape)}")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"`{name}` must be a real number, got {type(value).__name__}")
-    return float(value)
-
-
-def _check_y0(y0: Any) -> Tensor:
-    if not isinstance(y0, Tensor):
-        raise TypeError(f"`y0` must be a torch.Tensor of shape (*batch, d), got {type(y0).__name__}")
-    if not y0.is_floating_point():
-        raise TypeError(f"`y0` must have a floating dtype (float32 or float64), got {y0.dtype}")
-    if y0.dim() < 1 or y0.shape[-1] == 0:
-        raise ValueError(f"`y0` must have shape (*batch, d) with d >= 1, got shape {tuple(y0.shape)}")
-    if not bool(torch.isfinite(y0).all()):
-        raise ValueError("`y0` must be finite, got NaN or inf entries")
-    return y0
-
-
-def _check_t(t: Any, y0: Tensor) -> Tensor:
+def _check_t(t: Any, y0: Tensor) -> tuple[Tensor, list[float]]:
+    """The output times on ``y0``'s device and dtype, and as host floats (read once, for the step plan)."""
     if not isinstance(t, Tensor):
         if isinstance(t, (str, bytes)) or not isinstance(t, Sequence):
-            raise TypeError(f"`t` must be a 1-D tensor or sequence of times, got {type(t).__name__}")
+            raise ArgumentTypeError(f"`t` must be a 1-D tensor or sequence of times, got {describe(t)}")
         t = torch.tensor(t, dtype=y0.dtype)
     if not (t.is_floating_point() or t.dtype in (torch.int32, torch.int64)):
-        raise TypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
+        raise ArgumentTypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
     if t.dim() != 1:
-        raise ValueError(f"`t` must be 1-D, got shape {tuple(t.shape)}")
+        raise ArgumentValueError(f"`t` must be 1-D, got shape {tuple(t.shape)}")
     if t.numel() < 2:
-        raise ValueError(f"`t` must hold at least 2 times (start and end), got {t.numel()}")
-    t = t.to(dtype=y0.dtype, device=y0.device)
-    if not bool(torch.isfinite(t).all()):
-        raise ValueError("`t` must be finite, got NaN or inf entries")
-    d = t.diff()
-    if not (bool((d > 0).all()) or bool((d < 0).all())):
-        raise ValueError("`t` must be strictly monotone (all increasing or all decreasing), "
-                         f"got steps with signs {torch.sign(d).unique().tolist()}")
-    return t
+        raise ArgumentValueError(f"`t` must hold at least 2 times (start and end), got {t.numel()}")
+    t = t.to(dtype=y0.dtype)
+    host = t.detach().tolist()
+    if not all(math.isfinite(v) for v in host):
+        raise ArgumentValueError("`t` must be finite, got NaN or inf entries")
+    d = [b - a for a, b in zip(host[:-1], host[1:])]
+    if not (all(v > 0 for v in d) or all(v < 0 for v in d)):
+        signs = sorted({(v > 0) - (v < 0) for v in d})
+        raise ArgumentValueError(f"`t` must be strictly monotone (all increasing or all decreasing), got steps with "
+                                 f"signs {signs}")
+    return t.to(device=y0.device), host
 
 
-def _check_f(f: Any, integrator: Integrator, y0: Tensor, t: Tensor) -> None:
+def _check_dynamics(f: Any, integrator: Integrator, y0: Tensor) -> None:
+    """``f`` satisfies the protocol the integrator declares it requires."""
     if not callable(f):
-        raise TypeError(f"`f` must be callable as f(t, y), got {type(f).__name__}")
-    if integrator.requires == "separable":
-        if not isinstance(f, SeparableHamiltonian):
+        raise ArgumentTypeError(f"`f` must be callable as f(t, y), got {describe(f)}")
+    if not isinstance(f, integrator.requires):
+        if integrator.requires is SeparableHamiltonian:
             raise NotSeparableError(
                 f"method {integrator.name!r} needs a separable Hamiltonian H = T(p) + V(q): an object with "
                 f"kinetic(p) and potential(q) methods; got {type(f).__name__}. Use "
-                "method='implicit_midpoint' (symplectic for any Hamiltonian) or a Runge-Kutta method."
-            )
-        if y0.shape[-1] % 2:
-            raise ValueError(f"method {integrator.name!r} needs y0 = [q, p] with an even last dimension, "
-                             f"got {y0.shape[-1]}")
-        return
-    with torch.no_grad():
-        dy = f(t[0], y0)
-    if not isinstance(dy, Tensor):
-        raise TypeError(f"`f(t, y)` must return a Tensor, got {type(dy).__name__}")
-    if dy.shape != y0.shape:
-        raise ValueError(f"`f(t, y0)` must have the shape of y0 {tuple(y0.shape)}, got {tuple(dy.shape)}")
-    if not bool(torch.isfinite(dy).all()):
-        raise IntegrationError("`f(t0, y0)` is not finite", t=float(t[0]), step=0, dt=float(t[1] - t[0]))
+                "method='implicit_midpoint' (symplectic for any Hamiltonian) or a Runge-Kutta method.")
+        raise ArgumentTypeError(f"method {integrator.name!r} needs dynamics satisfying {integrator.requires.__name__}, "
+                                f"got {type(f).__name__}")
+    if integrator.requires is SeparableHamiltonian and y0.shape[-1] % 2:
+        raise ArgumentValueError(f"method {integrator.name!r} needs y0 = [q, p] with an even last dimension, "
+                                 f"got {y0.shape[-1]}")
 
 
 Action = Union[Tensor, Callable[[Tensor, Tensor], Tensor]]
 
 
-def _check_action(action: Any, f: Any, integrator: Integrator, y0: Tensor, t: Tensor) -> None:
-    if integrator.requires != "dynamics":
-        raise ValueError(f"`action` needs a method for general dynamics f(t, y, u); {integrator.name!r} needs a "
-                         "separable Hamiltonian. Use 'implicit_midpoint', 'rk4' or 'dopri5'.")
-    if not callable(f):
-        raise TypeError(f"`f` must be callable as f(t, y, u), got {type(f).__name__}")
+def _check_action(action: Any, integrator: Integrator, y0: Tensor, t: Tensor) -> None:
+    if integrator.requires is SeparableHamiltonian:
+        raise ArgumentValueError(f"`action` needs a method for general dynamics f(t, y, u); {integrator.name!r} needs a "
+                                 "separable Hamiltonian. Use 'implicit_midpoint', 'rk4' or 'dopri5'.")
     if isinstance(action, Tensor):
         if not action.is_floating_point():
-            raise TypeError(f"`action` must have a floating dtype, got {action.dtype}")
+            raise ArgumentTypeError(f"`action` must have a floating dtype, got {action.dtype}")
         if action.dim() < 2 or action.shape[0] != t.numel() - 1:
-            raise ValueError(f"`action` as a sequence must have shape (len(t)-1, *batch, m) = ({t.numel() - 1}, ..., m): "
-                             f"one action per output interval, got {tuple(action.shape)}")
+            raise ArgumentValueError(f"`action` as a sequence must have shape (len(t)-1, *batch, m) = ({t.numel() - 1}, "
+                                     f"..., m): one action per output interval, got {tuple(action.shape)}")
         try:
             torch.broadcast_shapes(action.shape[1:-1], y0.shape[:-1])
         except RuntimeError:
-            raise ValueError(f"`action` batch shape {tuple(action.shape[1:-1])} does not broadcast with y0's batch shape "
-                             f"{tuple(y0.shape[:-1])}") from None
-        if not bool(torch.isfinite(action).all()):
-            raise ValueError("`action` must be finite, got NaN or inf entries")
+            raise ArgumentValueError(f"`action` batch shape {tuple(action.shape[1:-1])} does not broadcast with y0's "
+                                     f"batch shape {tuple(y0.shape[:-1])}") from None
+        all_finite("action", action)
     elif not callable(action):
-        raise TypeError("`action` must be a tensor of shape (len(t)-1, *batch, m) or a policy callable as "
-                        f"policy(t, y) -> u, got {type(action).__name__}")
+        raise ArgumentTypeError("`action` must be a tensor of shape (len(t)-1, *batch, m) or a policy callable as "
+                                f"policy(t, y) -> u, got {describe(action)}")
 
 
 def _action_at(action: Action, k: int, tk: Tensor, yk: Tensor) -> Tensor:
@@ -166,14 +139,13 @@ def _action_at(action: Action, k: int, tk: Tensor, yk: Tensor) -> Tensor:
         return action[k].to(dtype=yk.dtype, device=yk.device)
     u = action(tk, yk)
     if not isinstance(u, Tensor) or u.dim() < 1:
-        raise TypeError(f"the policy must return a tensor of shape (*batch, m), got {type(u).__name__} "
-                        f"{tuple(u.shape) if isinstance(u, Tensor) else ''}")
+        raise ArgumentTypeError(f"the policy must return a tensor of shape (*batch, m), got {describe(u)}")
     if not bool(torch.isfinite(u).all()):
         raise IntegrationError("the policy returned a non-finite action", t=float(tk), step=k, dt=0.0)
     return u
 
 
-def _solve_with_action(f, y0: Tensor, t: Tensor, action: Action, integrator: Integrator, **kwargs: Any) -> Solution:
+def _solve_with_action(f, y0: Tensor, t: Tensor, plan, action: Action, integrator: Integrator, **kwargs: Any) -> Solution:
     """Zero-order hold: integrate ``f(., ., u_k)`` over each ``[t_k, t_{k+1}]`` with ``u_k`` fixed."""
     ys, us = [y0], []
     n_steps = n_fevals = 0
@@ -185,9 +157,7 @@ def _solve_with_action(f, y0: Tensor, t: Tensor, action: Action, integrator: Int
         def fk(tt: Tensor, y: Tensor, u: Tensor = u) -> Tensor:
             return f(tt, y, u)
 
-        if k == 0:
-            _check_f(fk, integrator, y0, t)
-        sol = integrator.integrate(fk, ys[-1], t[k: k + 2], **kwargs)
+        sol = integrator.integrate(fk, ys[-1], t[k: k + 2], None if plan is None else plan[k: k + 1], **kwargs)
         ys.append(sol.ys[-1])
         n_steps += sol.n_steps
         n_fevals += sol.n_fevals
@@ -197,7 +167,7 @@ def _solve_with_action(f, y0: Tensor, t: Tensor, action: Action, integrator: Int
     try:
         actions = torch.stack(us)
     except RuntimeError:
-        raise ValueError(f"the actions must keep one shape over time, got {[tuple(u.shape) for u in us]}") from None
+        raise ArgumentValueError(f"the actions must keep one shape over time, got {[tuple(u.shape) for u in us]}") from None
     return Solution(t=t, ys=torch.stack(ys), method=integrator.name, n_steps=n_steps, n_fevals=n_fevals,
                     stats=stats, actions=actions)
 
@@ -303,32 +273,33 @@ def solve(
         torch.Size([101, 2])
     """
     integrator = get_method(method)
-    y0 = _check_y0(y0)
-    t = _check_t(t, y0)
-    direction = 1.0 if float(t[1] - t[0]) > 0 else -1.0
+    check_tensor("y0", y0, min_dim=1)
+    if y0.shape[-1] == 0:
+        raise ArgumentValueError(f"`y0` must have shape (*batch, d) with d >= 1, got shape {tuple(y0.shape)}")
+    all_finite("y0", y0)
+    t, t_host = _check_t(t, y0)
+    direction = 1.0 if t_host[1] > t_host[0] else -1.0
     if dt is not None:
-        dt = _as_float("dt", dt)
-        if not math.isfinite(dt) or dt == 0.0:
-            raise ValueError(f"`dt` must be finite and non-zero, got {dt}")
+        dt = real("dt", dt)
+        if dt == 0.0:
+            raise ArgumentValueError(f"`dt` must be finite and non-zero, got {dt}")
         if dt * direction < 0:
             way = "increasing" if direction > 0 else "decreasing"
-            raise ValueError(f"`dt`={dt} points the wrong way: t is {way}, so dt must be "
-                             f"{'positive' if direction > 0 else 'negative'}")
-    for name, tol in (("rtol", rtol), ("atol", atol)):
-        tol = _as_float(name, tol)
-        if not (tol >= 0.0) or not math.isfinite(tol):
-            raise ValueError(f"`{name}` must be a finite number >= 0, got {tol}")
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-        raise ValueError(f"`max_steps` must be a positive int, got {max_steps!r}")
+            raise ArgumentValueError(f"`dt`={dt} points the wrong way: t is {way}, so dt must be "
+                                     f"{'positive' if direction > 0 else 'negative'}")
+    rtol, atol = nonnegative("rtol", rtol), nonnegative("atol", atol)
+    max_steps = positive_int("max_steps", max_steps)
     if adjoint:
-        if not isinstance(integrator, TorchdiffeqMethod):
-            raise ValueError(f"`adjoint=True` is available for the Runge-Kutta methods only, not {integrator.name!r}; "
-                             "the symplectic methods backpropagate through their steps")
+        if not integrator.supports_adjoint:
+            raise ArgumentValueError(f"`adjoint=True` is available for the Runge-Kutta methods only, not "
+                                     f"{integrator.name!r}; the symplectic methods backpropagate through their steps")
         options["adjoint"] = True
+    plan = step_plan(t_host, dt, y0.dtype) if (dt is not None or not integrator.adaptive) else None
     if action is not None:
-        _check_action(action, f, integrator, y0, t)
-        return _solve_with_action(f, y0, t, action, integrator, dt=dt, rtol=float(rtol), atol=float(atol),
+        if not callable(f):
+            raise ArgumentTypeError(f"`f` must be callable as f(t, y, u), got {describe(f)}")
+        _check_action(action, integrator, y0, t)
+        return _solve_with_action(f, y0, t, plan, action, integrator, dt=dt, rtol=rtol, atol=atol,
                                   max_steps=max_steps, **options)
-    _check_f(f, integrator, y0, t)
-    return integrator.integrate(f, y0, t, dt=dt, rtol=float(rtol), atol=float(atol), max_steps=max_steps,
-                                **options)
+    _check_dynamics(f, integrator, y0)
+    return integrator.integrate(f, y0, t, plan, dt=dt, rtol=rtol, atol=atol, max_steps=max_steps, **options)

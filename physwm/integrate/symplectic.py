@@ -20,9 +20,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from physwm._errors import IntegrationError
-from physwm.integrate._base import Integrator, Solution, step_plan
-from physwm.integrate._hamiltonian import grad_kinetic, grad_potential, split_state
+from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError
+from physwm._typing import SeparableHamiltonian
+from physwm._validate import integer, positive
+from physwm.integrate._base import Integrator, Solution, checked_field, time_grid
+from physwm.integrate._hamiltonian import grad_kinetic, grad_potential
+from physwm.state import merge_qp, split_qp
 
 __all__ = ["FixedStepIntegrator", "SplittingMethod", "ImplicitMidpoint", "composition", "YOSHIDA4", "YOSHIDA6"]
 
@@ -40,9 +43,10 @@ class _Context:
 class FixedStepIntegrator(Integrator):
     """Shared driver: steps of at most ``dt`` that land exactly on every output time.
 
-    See :func:`physwm.integrate._base.step_plan` for how steps are laid between output times.
-    Non-finite states are detected once per output interval (one device sync per output, not per
-    step); the interval is then replayed to name the exact failing step.
+    See :func:`physwm.integrate.step_plan` for how steps are laid between output times, and
+    :mod:`physwm.integrate._base` for the synchronisation policy: the step times are built on the
+    device once, the result is checked to be finite once after the last step, and a failed solve
+    replays its first non-finite output interval to name the failing step.
     """
 
     def init(self, f: Any, y0: Tensor, ctx: _Context, options: dict) -> Any:
@@ -51,57 +55,55 @@ class FixedStepIntegrator(Integrator):
     def output(self, state: Any) -> Tensor:
         return state
 
-    def step(self, f: Any, state: Any, t: float, h: float, ctx: _Context, options: dict) -> Any:
+    def step(self, f: Any, state: Any, t: Tensor, h: float, ctx: _Context, options: dict) -> Any:
         raise NotImplementedError  # pragma: no cover
+
+    def prepare(self, f: Any) -> Any:
+        """The dynamics as the steps call them (general dynamics: with the output-shape check)."""
+        return checked_field(f)
 
     def check_options(self, y0: Tensor, options: dict) -> dict:
         if options:
-            raise TypeError(f"method {self.name!r} takes no options, got {sorted(options)}")
+            raise ArgumentTypeError(f"method {self.name!r} takes no options, got {sorted(options)}")
         return {}
 
-    def integrate(self, f, y0, t, *, dt, rtol, atol, max_steps, **options) -> Solution:
+    def integrate(self, f, y0, t, plan, *, dt, rtol, atol, max_steps, **options) -> Solution:
         options = self.check_options(y0, options)
-        times = t.tolist()
-        plan = step_plan(times, dt)
         total = sum(n for n, _ in plan)
         if total > max_steps:
-            raise ValueError(
-                f"`dt`={dt} needs {total} steps to cover t, more than `max_steps`={max_steps}; "
-                "raise max_steps or use a larger dt"
-            )
+            raise ArgumentValueError(f"`dt`={dt} needs {total} steps to cover t, more than `max_steps`={max_steps}; "
+                                     "raise max_steps or use a larger dt")
+        f = self.prepare(f)
+        times = time_grid(t, plan)
         ctx = _Context()
         state = self.init(f, y0, ctx, options)
         ys = [y0]
-        for i, (n, h) in enumerate(plan):
-            start, first_step = state, ctx.step
-            for k in range(n):
-                state = self.step(f, state, times[i] + k * h, h, ctx, options)
+        for n, h in plan:
+            for _ in range(n):
+                state = self.step(f, state, times[ctx.step], h, ctx, options)
                 ctx.step += 1
-            y = self.output(state)
-            if not bool(torch.isfinite(y).all()):
-                self._locate_failure(f, start, times[i], n, h, first_step, options)
-            ys.append(y)
-        return Solution(
-            t=t,
-            ys=torch.stack(ys),
-            method=self.name,
-            n_steps=ctx.step,
-            n_fevals=ctx.n_fevals,
-            stats={k: v for k, v in vars(ctx).items() if k not in ("step", "n_fevals")},
-        )
+            ys.append(self.output(state))
+        ys = torch.stack(ys)
+        if not bool(torch.isfinite(ys).all()):
+            self._locate_failure(f, ys, times, plan, options)
+        return Solution(t=t, ys=ys, method=self.name, n_steps=ctx.step, n_fevals=ctx.n_fevals,
+                        stats={k: v for k, v in vars(ctx).items() if k not in ("step", "n_fevals")})
 
-    def _locate_failure(self, f, state, t0, n, h, first_step, options) -> None:
-        ctx = _Context(step=first_step)
+    def _locate_failure(self, f, ys: Tensor, times: Tensor, plan, options) -> None:
+        """Replay the first output interval that ended non-finite, step by step, and raise there."""
+        bad = int((~torch.isfinite(ys.reshape(ys.shape[0], -1))).any(-1).to(torch.int64).argmax())
+        first = sum(n for n, _ in plan[: bad - 1])
+        n, h = plan[bad - 1]
+        ctx = _Context(step=first)
         with torch.no_grad():
-            for k in range(n):
-                state = self.step(f, state, t0 + k * h, h, ctx, options)
+            state = self.init(f, ys[bad - 1], ctx, options)
+            for _ in range(n):
+                state = self.step(f, state, times[ctx.step], h, ctx, options)
                 if not bool(torch.isfinite(self.output(state)).all()):
                     break
                 ctx.step += 1
-        raise IntegrationError(
-            f"{self.name}: the state became non-finite (NaN or inf)", t=t0 + (ctx.step - first_step) * h,
-            step=ctx.step, dt=h,
-        )
+        raise IntegrationError(f"{self.name}: the state became non-finite (NaN or inf)",
+                               t=float(times[min(ctx.step, len(times) - 1)]), step=ctx.step, dt=h)
 
 
 def composition(weights: Sequence[float]) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -141,7 +143,7 @@ class SplittingMethod(FixedStepIntegrator):
     """
 
     symplectic = True
-    requires = "separable"
+    requires = SeparableHamiltonian
 
     def __init__(self, name: str, kicks: Sequence[float], drifts: Sequence[float], order: int):
         if len(kicks) != len(drifts) + 1:
@@ -149,13 +151,16 @@ class SplittingMethod(FixedStepIntegrator):
         self.name, self.order = name, order
         self.kicks, self.drifts = tuple(kicks), tuple(drifts)
 
+    def prepare(self, f):
+        return f  # the kicks and drifts call kinetic/potential (or their closed-form gradients), checked there
+
     def init(self, f, y0, ctx, options):
-        q, p = split_state(y0)
+        q, p = split_qp(y0)
         return q, p, None
 
     def output(self, state):
         q, p, _ = state
-        return torch.cat([q, p], dim=-1)
+        return merge_qp(q, p)
 
     def step(self, f, state, t, h, ctx, options):
         q, p, force = state
@@ -201,19 +206,14 @@ class ImplicitMidpoint(FixedStepIntegrator):
         tol = options.pop("implicit_tol", None)
         max_iter = options.pop("implicit_max_iter", 100)
         if options:
-            raise TypeError(f"method 'implicit_midpoint' got unexpected options {sorted(options)}; "
-                            "expected implicit_tol, implicit_max_iter")
-        if tol is None:
-            tol = 64 * torch.finfo(y0.dtype).eps
-        if not (isinstance(tol, (int, float)) and tol > 0):
-            raise ValueError(f"`implicit_tol` must be a positive number, got {tol!r}")
-        if not (isinstance(max_iter, int) and max_iter >= 1):
-            raise ValueError(f"`implicit_max_iter` must be a positive int, got {max_iter!r}")
-        return {"tol": float(tol), "max_iter": max_iter}
+            raise ArgumentTypeError(f"method 'implicit_midpoint' got unexpected options {sorted(options)}; "
+                                    "expected implicit_tol, implicit_max_iter")
+        tol = 64 * torch.finfo(y0.dtype).eps if tol is None else positive("implicit_tol", tol)
+        return {"tol": float(tol), "max_iter": integer("implicit_max_iter", max_iter, minimum=1)}
 
     def step(self, f, y, t, h, ctx, options):
         tol, max_iter = options["tol"], options["max_iter"]
-        tm = torch.as_tensor(t + h / 2, dtype=y.dtype, device=y.device)
+        tm = t + h / 2
         y_const = y.detach()
         with torch.no_grad():
             z = y_const + h * f(tm, y_const)

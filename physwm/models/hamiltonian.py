@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from physwm.integrate import autograd_gradient
+from physwm.state import autograd_gradient
 from physwm.nn import MLP
 
 __all__ = ["HNN", "SeparableHNN", "NeuralODE"]

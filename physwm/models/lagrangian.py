@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from physwm._errors import SingularMassMatrixError
-from physwm.integrate import autograd_gradient
+from physwm.state import autograd_gradient
 from physwm.models.hamiltonian import _check_dof, _check_y
 from physwm.nn import MLP
 

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import coalesce, scatter
 
-from physwm.integrate import autograd_gradient
+from physwm.state import autograd_gradient
 from physwm.models._graph_inputs import check_graph, check_positive_int
 from physwm.nn import MLP
 from physwm.nn.graph import fully_connected_graph, knn_graph, radius_graph

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from physwm.integrate import autograd_gradient
+from physwm.state import autograd_gradient
 from physwm.models.hamiltonian import HNN, _check_dof, _check_y
 from physwm.nn import MLP
 

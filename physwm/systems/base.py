@@ -80,7 +80,7 @@ class HamiltonianSystem(System):
 
     def grad_hamiltonian(self, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
         """``(dH/dq, dH/dp)``, by autograd unless a subclass gives them in closed form."""
-        from physwm.integrate import autograd_gradient
+        from physwm.state import autograd_gradient
 
         y = torch.cat([q, p], -1)
         g = autograd_gradient(lambda z: self.hamiltonian(z[..., : self.dof], z[..., self.dof:]), y)

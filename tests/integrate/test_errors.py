@@ -69,9 +69,26 @@ def test_unknown_method_lists_valid_names():
         physwm.solve(OSC, Y0, T, method="rk45")
 
 
-def test_shape_mismatch_between_f_and_y0():
-    with pytest.raises(ValueError, match=r"`f\(t, y0\)` must have the shape of y0 \(2,\), got \(3,\)"):
-        physwm.solve(lambda t, y: torch.zeros(3, dtype=y.dtype), Y0, T)
+@pytest.mark.parametrize("method", ["rk4", "dopri5", "implicit_midpoint", "euler"])
+def test_shape_mismatch_between_f_and_y0(method):
+    with pytest.raises(ValueError, match=r"`f\(t, y\)` must return the shape of the state \(2,\), got \(3,\)"):
+        physwm.solve(lambda t, y: torch.zeros(3, dtype=y.dtype), Y0, T, method=method, dt=0.1)
+
+
+@pytest.mark.parametrize("method", ["rk4", "dopri5", "implicit_midpoint"])
+def test_wrong_shape_part_way_is_caught_where_it_happens(method):
+    """A field that returns a broadcastable wrong shape after the first call: every call is checked."""
+    f = lambda t, y: -y if float(t) < 0.55 else (-y)[..., :1]  # noqa: E731
+    with pytest.raises(ValueError, match="must return the shape of the state"):
+        physwm.solve(f, Y0, torch.linspace(0, 1, 11, dtype=torch.float64), method=method, dt=0.1)
+
+
+def test_solve_evaluates_no_extra_probe():
+    """No evaluation of f before stepping: rk4 costs exactly 4 evaluations per step."""
+    calls = []
+    sol = physwm.solve(lambda t, y: calls.append(1) or -y, Y0, torch.linspace(0, 1, 3, dtype=torch.float64),
+                       method="rk4", dt=0.1)
+    assert len(calls) == sol.n_fevals == 4 * sol.n_steps == 40
 
 
 def test_explicit_symplectic_needs_separable_hamiltonian():
@@ -118,7 +135,7 @@ def test_implicit_midpoint_non_convergence_is_reported():
 
 
 def test_bad_method_options():
-    with pytest.raises(ValueError, match="`implicit_tol` must be a positive number"):
+    with pytest.raises(ValueError, match="`implicit_tol` must be a finite number > 0"):
         physwm.solve(Pendulum(), Y0, T, method="implicit_midpoint", dt=0.1, implicit_tol=-1.0)
     with pytest.raises(TypeError, match="takes no options"):
         physwm.solve(Pendulum(), Y0, T, method="leapfrog", dt=0.1, implicit_tol=1e-3)

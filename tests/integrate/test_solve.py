@@ -74,8 +74,11 @@ def test_methods_registry_flags():
 
     assert get_method("leapfrog").symplectic and not get_method("leapfrog").adaptive
     assert get_method("dopri5").adaptive and not get_method("dopri5").symplectic
-    assert get_method("implicit_midpoint").requires == "dynamics"
-    assert get_method("yoshida6").requires == "separable" and get_method("yoshida6").order == 6
+    from physwm._typing import Dynamics, SeparableHamiltonian
+
+    assert get_method("implicit_midpoint").requires is Dynamics and not get_method("implicit_midpoint").supports_adjoint
+    assert get_method("yoshida6").requires is SeparableHamiltonian and get_method("yoshida6").order == 6
+    assert get_method("rk4").supports_adjoint and get_method("dopri8").supports_adjoint
 
 
 @pytest.mark.cuda

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import physwm
-from physwm.integrate import autograd_gradient
+from physwm.state import autograd_gradient
 from physwm.systems import (
     FIGURE_EIGHT_PERIOD,
     DoublePendulum,

@@ -1,0 +1,126 @@
+"""Boundary validation (layer L0: torch + stdlib only), one message style for the whole package.
+
+Every check names the argument, says what was expected and what came::
+
+    `steps` must be an int >= 1, got 0
+    `lr` must be a finite number > 0, got inf
+    `method` must be one of 'sobol', 'uniform', 'grid', got 'halton'
+
+A value of the wrong type raises :class:`~physwm.ArgumentTypeError` (a :class:`TypeError`), a value
+of the right type outside its domain :class:`~physwm.ArgumentValueError` (a :class:`ValueError`).
+Each function returns the checked value (converted: ``int``, ``float``), so a constructor reads
+``self.steps = positive_int("steps", steps)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+
+__all__ = ["integer", "positive_int", "real", "positive", "nonnegative", "choice", "tensor", "all_finite",
+           "describe"]
+
+
+def describe(value: Any) -> str:
+    """A short description of ``value`` for an error message: a tensor's shape and dtype, else ``repr``."""
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 80 else f"{type(value).__name__} {text[:60]}..."
+
+
+def integer(name: str, value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as an ``int`` in ``[minimum, maximum]`` (either bound optional); ``bool`` is refused."""
+    bounds = " and ".join(b for b in ((f">= {minimum}" if minimum is not None else ""),
+                                      (f"<= {maximum}" if maximum is not None else "")) if b)
+    expected = f"an int{' ' + bounds if bounds else ''}"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError(f"`{name}` must be {expected}, got {describe(value)}")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ArgumentValueError(f"`{name}` must be {expected}, got {value!r}")
+    return int(value)
+
+
+def positive_int(name: str, value: Any) -> int:
+    """``value`` as an ``int >= 1``."""
+    return integer(name, value, minimum=1)
+
+
+def real(name: str, value: Any, *, finite: bool = True) -> float:
+    """``value`` (a Python number or a one-element tensor) as a ``float``; finite unless ``finite=False``."""
+    if isinstance(value, Tensor) and value.numel() == 1 and not value.is_complex():
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentTypeError(f"`{name}` must be a real number, got {describe(value)}")
+    value = float(value)
+    if math.isnan(value) or (finite and math.isinf(value)):
+        raise ArgumentValueError(f"`{name}` must be a finite number, got {value!r}")
+    return value
+
+
+def positive(name: str, value: Any, *, finite: bool = True) -> float:
+    """``value`` as a ``float > 0`` (finite unless ``finite=False``)."""
+    v = real(name, value, finite=False)
+    if not v > 0 or (finite and math.isinf(v)):
+        raise ArgumentValueError(f"`{name}` must be a {'finite ' if finite else ''}number > 0, got {v!r}")
+    return v
+
+
+def nonnegative(name: str, value: Any, *, finite: bool = True) -> float:
+    """``value`` as a ``float >= 0`` (finite unless ``finite=False``)."""
+    v = real(name, value, finite=False)
+    if not v >= 0 or (finite and math.isinf(v)):
+        raise ArgumentValueError(f"`{name}` must be a {'finite ' if finite else ''}number >= 0, got {v!r}")
+    return v
+
+
+def choice(name: str, value: Any, options: Iterable[Any]) -> Any:
+    """``value`` if it is one of ``options`` (compared with ``==``)."""
+    options = tuple(options)
+    if not any(value == o and type(value) is type(o) for o in options):
+        listed = ", ".join(repr(o) for o in options)
+        raise ArgumentValueError(f"`{name}` must be one of {listed}, got {describe(value)}")
+    return value
+
+
+def tensor(name: str, value: Any, *, floating: bool = True, min_dim: int = 0, last: int | None = None,
+           shape: tuple[int, ...] | None = None, finite: bool = False) -> Tensor:
+    """``value`` if it is a tensor of the described kind.
+
+    Args:
+        name: the argument's name, for the message.
+        value: what came.
+        floating: require a floating dtype.
+        min_dim: the least number of dimensions.
+        last: required size of the last dimension.
+        shape: the exact shape required (``-1`` entries match anything).
+        finite: require every entry to be finite (one device synchronisation).
+    """
+    if not isinstance(value, Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a torch.Tensor, got {describe(value)}")
+    if floating and not value.is_floating_point():
+        raise ArgumentTypeError(f"`{name}` must have a floating dtype (float32 or float64), got {value.dtype}")
+    if value.dim() < min_dim:
+        raise ArgumentValueError(f"`{name}` must have at least {min_dim} dimensions, got shape {tuple(value.shape)}")
+    if last is not None and (value.dim() == 0 or value.shape[-1] != last):
+        raise ArgumentValueError(f"`{name}` must have shape (*batch, {last}), got {tuple(value.shape)}")
+    if shape is not None and (value.dim() != len(shape) or any(s not in (-1, v) for s, v in zip(shape, value.shape))):
+        want = "(" + ", ".join("*" if s == -1 else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise ArgumentValueError(f"`{name}` must have shape {want}, got {tuple(value.shape)}")
+    if finite:
+        all_finite(name, value)
+    return value
+
+
+def all_finite(name: str, value: Tensor) -> Tensor:
+    """``value`` if all its entries are finite (one device synchronisation)."""
+    if not bool(torch.isfinite(value).all()):
+        n_bad = int((~torch.isfinite(value)).sum())
+        raise ArgumentValueError(f"`{name}` must be finite, got {n_bad} NaN or inf entries of {value.numel()}")
+    return value

@@ -1,0 +1,155 @@
+r"""State layouts shared by every layer (layer L0: torch + stdlib only).
+
+- Canonical state: ``y = [q, p]`` of shape ``(*batch, 2n)``, coordinates first (:func:`split_qp`,
+  :func:`merge_qp`). Lagrangian models use the same split for ``[q, q̇]``.
+- Particles: positions and momenta keep the shape ``(*batch, N, 3)``; flattened they are
+  particle-major, ``[x_1, y_1, z_1, x_2, ...]`` (:func:`flatten_particles`), and a particle system's
+  state is ``y = [q.flatten(-2), p.flatten(-2)]`` of shape ``(*batch, 6N)``
+  (:func:`particles_to_state`, :func:`state_to_particles`). The flat layout is e3nn's ``"Nx1o"``, so a
+  rotation acts on it block by block.
+- Time: dynamics take ``t`` as a scalar or as one time per batch entry, ``(*batch,)``
+  (:func:`expand_time` broadcasts either to the batch).
+- :func:`autograd_gradient`: the per-sample gradient of a scalar field, the one autograd primitive
+  of Hamiltonian, Lagrangian and port-Hamiltonian models and of the symplectic integrators.
+
+Example:
+    >>> import torch
+    >>> q, p = split_qp(torch.arange(4.0))
+    >>> q, p
+    (tensor([0., 1.]), tensor([2., 3.]))
+    >>> state_to_particles(torch.zeros(2, 12), 2)[0].shape
+    torch.Size([2, 2, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+from physwm._validate import describe
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+
+__all__ = ["split_qp", "merge_qp", "flatten_particles", "unflatten_particles", "particles_to_state",
+           "state_to_particles", "expand_time", "autograd_gradient"]
+
+
+def _require_tensor(name: str, x: object) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise ArgumentTypeError(f"`{name}` must be a torch.Tensor, got {describe(x)}")
+    return x
+
+
+def split_qp(y: Tensor, n: int | None = None) -> tuple[Tensor, Tensor]:
+    """Split ``y = [q, p]`` ``(*batch, 2n)`` into ``q, p`` ``(*batch, n)`` (views, no copy).
+
+    Args:
+        y: the state.
+        n: the number of coordinates; by default half the last dimension.
+
+    Raises:
+        ArgumentValueError: an odd last dimension, or one other than ``2n``.
+    """
+    _require_tensor("y", y)
+    d = y.shape[-1] if y.dim() else 0
+    if (n is None and (d == 0 or d % 2)) or (n is not None and d != 2 * n):
+        want = "an even last dimension" if n is None else f"last dimension 2n = {2 * n}"
+        raise ArgumentValueError(f"`y` = [q, p] must have shape (*batch, 2n) with {want}, got {tuple(y.shape)}")
+    half = d // 2
+    return y[..., :half], y[..., half:]
+
+
+def merge_qp(q: Tensor, p: Tensor) -> Tensor:
+    """``q, p`` ``(*batch, n)`` -> ``y = [q, p]`` ``(*batch, 2n)``.
+
+    Raises:
+        ArgumentValueError: ``q`` and ``p`` of different shapes.
+    """
+    _require_tensor("q", q), _require_tensor("p", p)
+    if q.shape != p.shape or q.dim() == 0:
+        raise ArgumentValueError(f"`q` and `p` must have the same shape (*batch, n), got {tuple(q.shape)} and "
+                                 f"{tuple(p.shape)}")
+    return torch.cat([q, p], -1)
+
+
+def flatten_particles(x: Tensor) -> Tensor:
+    """Particle arrays ``(*batch, N, 3)`` -> ``(*batch, 3N)``, particle-major.
+
+    Raises:
+        ArgumentValueError: a last dimension other than 3.
+    """
+    _require_tensor("x", x)
+    if x.dim() < 2 or x.shape[-1] != 3:
+        raise ArgumentValueError(f"particle arrays must have shape (*batch, N, 3), got {tuple(x.shape)}")
+    return x.flatten(-2)
+
+
+def unflatten_particles(x: Tensor, n_bodies: int) -> Tensor:
+    """``(*batch, 3N)`` -> ``(*batch, N, 3)``, the inverse of :func:`flatten_particles`.
+
+    Raises:
+        ArgumentValueError: a last dimension other than ``3 * n_bodies``.
+    """
+    _require_tensor("x", x)
+    if x.dim() < 1 or x.shape[-1] != 3 * n_bodies:
+        raise ArgumentValueError(f"flat particle arrays must have shape (*batch, 3N) = (*batch, {3 * n_bodies}), "
+                                 f"got {tuple(x.shape)}")
+    return x.unflatten(-1, (n_bodies, 3))
+
+
+def particles_to_state(q: Tensor, p: Tensor) -> Tensor:
+    """Positions and momenta ``(*batch, N, 3)`` -> the state ``y = [q.flatten(-2), p.flatten(-2)]`` ``(*batch, 6N)``.
+
+    Raises:
+        ArgumentValueError: shapes that differ or are not ``(*batch, N, 3)``.
+    """
+    _require_tensor("q", q), _require_tensor("p", p)
+    if q.shape != p.shape:
+        raise ArgumentValueError(f"`q` and `p` must both have shape (*batch, N, 3), got {tuple(q.shape)} and "
+                                 f"{tuple(p.shape)}")
+    return torch.cat([flatten_particles(q), flatten_particles(p)], -1)
+
+
+def state_to_particles(y: Tensor, n_bodies: int) -> tuple[Tensor, Tensor]:
+    """The state ``(*batch, 6N)`` -> positions and momenta ``(*batch, N, 3)`` (views).
+
+    Raises:
+        ArgumentValueError: a last dimension other than ``6 * n_bodies``.
+    """
+    q, p = split_qp(y, 3 * n_bodies)
+    return unflatten_particles(q, n_bodies), unflatten_particles(p, n_bodies)
+
+
+def expand_time(t: Tensor | float, y: Tensor) -> Tensor:
+    """Time ``t`` (a number, a scalar tensor or one time per batch entry ``(*batch,)``) as a tensor of
+    shape ``y.shape[:-1]`` in ``y``'s dtype and on its device.
+
+    Raises:
+        ArgumentValueError: ``t`` does not broadcast to the batch shape of ``y``.
+    """
+    tt = torch.as_tensor(t, dtype=y.dtype, device=y.device)
+    try:
+        return tt.expand(y.shape[:-1])
+    except RuntimeError:
+        raise ArgumentValueError(f"`t` must be a scalar or have the batch shape of the state {tuple(y.shape[:-1])}, "
+                                 f"got shape {tuple(tt.shape)}") from None
+
+
+def autograd_gradient(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """Gradient of the scalar field ``fn`` (shape ``(*batch,)``) at ``x`` (``(*batch, n)``).
+
+    The batch entries are independent, so the gradient of ``fn(x).sum()`` is the per-sample
+    gradient. In grad mode the result keeps its graph (``create_graph``), so it can be
+    differentiated again, e.g. with respect to a network's parameters during training, and it
+    depends on ``x`` when ``x`` requires grad. Outside grad mode the gradient is taken at a
+    detached copy of ``x`` and comes back without a graph.
+    """
+    create_graph = torch.is_grad_enabled()
+    with torch.enable_grad():
+        # outside grad mode, a view of a tensor that requires grad still reports requires_grad but is
+        # not connected to any graph: differentiate at a fresh leaf instead
+        xg = x if (create_graph and x.requires_grad) else x.detach().requires_grad_(True)
+        value = fn(xg)
+        (grad,) = torch.autograd.grad(value.sum(), xg, create_graph=create_graph)
+    return grad
