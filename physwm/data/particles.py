@@ -9,19 +9,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from physwm._errors import DataFormatError
+from physwm._errors import ArgumentValueError, DataFormatError
+from physwm._validate import choice, integer, nonnegative, positive, positive_int
 from physwm.nn.graph import fully_connected_graph, knn_graph
+from physwm.state import particles_to_state, state_to_particles
 
 __all__ = ["ParticleData", "ParticleGraph", "load_nbody_charged", "make_gravity_dataset", "NBODY_CHARGED_SPLITS",
-           "PUBLISHED_CHARGED_MSE", "PUBLISHED_GRAVITY_SEGNN_MSE"]
+           "CHARGED_FRAME_INTERVAL"]
 
 #: Number of simulations per split of the EGNN charged set, as stored in ``shared/data/nbody-charged``.
 NBODY_CHARGED_SPLITS = {"train": 3000, "valid": 2000, "test": 2000}
-#: Test MSE of position at frame 40 from frame 30 (EGNN paper Table 2; SEGNN paper).
-PUBLISHED_CHARGED_MSE = {"Linear": 0.0819, "SE(3)-Transformer": 0.0244, "TFN": 0.0155, "GNN": 0.0107,
-                         "Radial Field": 0.0104, "EGNN": 0.0071, "SEGNN": 0.0043}
-#: SEGNN paper, gravity 100-body, position MSE.
-PUBLISHED_GRAVITY_SEGNN_MSE = 0.265
+#: Time between consecutive frames of the charged set: 100 steps of 0.001.
+CHARGED_FRAME_INTERVAL = 0.1
 
 
 @dataclass
@@ -53,6 +52,20 @@ class ParticleGraph:
         return self.x, self.v, self.h, self.edge_index, self.edge_attr
 
 
+def _graph(x: Tensor, v: Tensor, properties: Tensor, target: Tensor, graph: str | int) -> ParticleGraph:
+    """Systems ``(B, N, 3)`` as one disconnected graph: ``h = |v_i|``, ``edge_attr = c_i c_j`` (the EGNN protocol)."""
+    bsz, n = x.shape[:2]
+    if graph == "full":
+        edge_index = fully_connected_graph(n, bsz, device=x.device)
+    else:
+        edge_index = knn_graph(x, graph)
+    prop = properties.reshape(-1, 1)
+    vf = v.reshape(-1, 3)
+    return ParticleGraph(x=x.reshape(-1, 3), v=vf, h=vf.norm(dim=-1, keepdim=True), edge_index=edge_index,
+                         edge_attr=prop[edge_index[0]] * prop[edge_index[1]], target=target.reshape(-1, 3),
+                         batch_size=bsz, n_bodies=n)
+
+
 @dataclass
 class ParticleData:
     """Input and target states of ``S`` particle systems of ``N`` bodies.
@@ -62,21 +75,30 @@ class ParticleData:
         v: velocities at the input frame ``(S, N, 3)``.
         properties: one scalar per particle ``(S, N, 1)``: charge (charged set) or mass (gravity).
         target: positions at the target frame ``(S, N, 3)``.
+        interval: time from the input frame to the target frame (time units), or ``None`` if unknown;
+            needed by :meth:`rollout`.
+
+    Raises:
+        ValueError: shapes that do not agree.
     """
 
     x: Tensor
     v: Tensor
     properties: Tensor
     target: Tensor
+    interval: float | None = None
 
     def __post_init__(self):
         s, n = self.x.shape[:2] if self.x.dim() == 3 else (-1, -1)
         for name in ("x", "v", "target"):
             a = getattr(self, name)
             if a.shape != (s, n, 3):
-                raise ValueError(f"`{name}` must have shape (S, N, 3) = ({s}, {n}, 3), got {tuple(a.shape)}")
+                raise ArgumentValueError(f"`{name}` must have shape (S, N, 3) = ({s}, {n}, 3), got {tuple(a.shape)}")
         if self.properties.shape != (s, n, 1):
-            raise ValueError(f"`properties` must have shape (S, N, 1) = ({s}, {n}, 1), got {tuple(self.properties.shape)}")
+            raise ArgumentValueError(f"`properties` must have shape (S, N, 1) = ({s}, {n}, 1), got "
+                                     f"{tuple(self.properties.shape)}")
+        if self.interval is not None:
+            self.interval = positive("interval", self.interval)
 
     def __len__(self) -> int:
         return self.x.shape[0]
@@ -86,7 +108,7 @@ class ParticleData:
         return self.x.shape[1]
 
     def to(self, device=None, dtype=None) -> ParticleData:
-        return ParticleData(*(a.to(device=device, dtype=dtype) for a in (self.x, self.v, self.properties, self.target)))
+        return replace(self, **{k: getattr(self, k).to(device=device, dtype=dtype) for k in ("x", "v", "properties", "target")})
 
     def subset(self, index: Tensor | slice | int) -> ParticleData:
         """The systems ``index`` (a slice, an int count from the start, or an index tensor)."""
@@ -103,16 +125,56 @@ class ParticleData:
                 (k-nearest neighbours by position, the SEGNN gravity protocol uses ``k = 6``).
         """
         d = self if index is None else self.subset(index)
-        bsz, n = d.x.shape[:2]
-        if graph == "full":
-            edge_index = fully_connected_graph(n, bsz, device=d.x.device)
-        else:
-            edge_index = knn_graph(d.x, graph)
-        prop = d.properties.reshape(-1, 1)
-        v = d.v.reshape(-1, 3)
-        return ParticleGraph(x=d.x.reshape(-1, 3), v=v, h=v.norm(dim=-1, keepdim=True), edge_index=edge_index,
-                             edge_attr=prop[edge_index[0]] * prop[edge_index[1]], target=d.target.reshape(-1, 3),
-                             batch_size=bsz, n_bodies=n)
+        return _graph(d.x, d.v, d.properties, d.target, graph)
+
+    def predict(self, model, *, batch_size: int = 100, graph: str | int = "full") -> Tensor:
+        """``model``'s prediction for every system, in batches without gradients, ``(S, N, 3)``.
+
+        ``model`` is a :class:`~physwm._typing.ParticleModel` called as ``model(x, v, h, edge_index, edge_attr)``.
+        """
+        positive_int("batch_size", batch_size)
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(self), batch_size):
+                g = self.graph(slice(start, start + batch_size), graph=graph)
+                out.append(model(*g.inputs()).reshape(g.batch_size, g.n_bodies, 3))
+        return torch.cat(out)
+
+    def rollout(self, model, steps: int, *, batch_size: int = 100, graph: str | int = "full") -> tuple[Tensor, Tensor]:
+        r"""Roll a one-shot position model (EGNN, SEGNN) forward autoregressively from the input frame.
+
+        Each step predicts the positions one :attr:`interval` :math:`\Delta` later,
+        :math:`x_{k+1} = \mathrm{model}(x_k, v_k, \dots)`, with the graph and its features rebuilt as
+        in training (:meth:`graph`: ``h = |v|``, ``edge_attr = c_i c_j``). The model predicts positions
+        only, so the next velocity is the secant one, :math:`v_{k+1} = (x_{k+1} - x_k)/\Delta`: the mean
+        velocity over the step, a first-order estimate of the velocity at its end (exact for uniform
+        motion). The trajectories can then be scored like any other with :mod:`physwm.diagnostics`
+        (momenta ``p = m v`` from the secant velocities).
+
+        Args:
+            model: a :class:`~physwm._typing.ParticleModel` with position output.
+            steps: number of prediction steps.
+            batch_size: systems per forward pass.
+            graph: ``"full"`` or ``k`` nearest neighbours, as in training.
+
+        Returns:
+            positions and velocities ``(steps + 1, S, N, 3)``; index 0 is the input frame.
+
+        Raises:
+            ValueError: no :attr:`interval`, or a model whose output is not a position.
+        """
+        positive_int("steps", steps)
+        if self.interval is None:
+            raise ArgumentValueError("rollout needs the data's `interval` (time from input to target frame)")
+        if getattr(model, "irreps_out", ["cartesian_points"])[0] != "cartesian_points":
+            raise ArgumentValueError(f"rollout needs a model that predicts positions (irreps_out = ['cartesian_points']), "
+                                     f"got irreps_out = {model.irreps_out}")
+        xs, vs = [self.x], [self.v]
+        for _ in range(steps):
+            nxt = replace(self, x=xs[-1], v=vs[-1], target=xs[-1]).predict(model, batch_size=batch_size, graph=graph)
+            vs.append((nxt - xs[-1]) / self.interval)
+            xs.append(nxt)
+        return torch.stack(xs), torch.stack(vs)
 
 
 def load_nbody_charged(path: str | Path, split: str = "train", *, frame_in: int = 30, frame_out: int = 40,
@@ -145,8 +207,7 @@ def load_nbody_charged(path: str | Path, split: str = "train", *, frame_in: int 
         >>> data.x.shape  # doctest: +SKIP
         torch.Size([2000, 5, 3])
     """
-    if split not in NBODY_CHARGED_SPLITS:
-        raise ValueError(f"`split` must be one of {sorted(NBODY_CHARGED_SPLITS)}, got {split!r}")
+    choice("split", split, NBODY_CHARGED_SPLITS)
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"`path` {str(folder)!r} is not a folder (expected one holding {split}.npz)")
@@ -163,21 +224,17 @@ def load_nbody_charged(path: str | Path, split: str = "train", *, frame_in: int 
     s, n_frames, _, n = loc.shape
     if charges.shape != (s, n, 1):
         raise DataFormatError(f"{file}: `charges` must have shape (S, N, 1) = ({s}, {n}, 1), got {charges.shape}")
-    for name, f in (("frame_in", frame_in), ("frame_out", frame_out)):
-        if isinstance(f, bool) or not isinstance(f, int) or not 0 <= f < n_frames:
-            raise ValueError(f"`{name}` must be an int in [0, {n_frames - 1}], got {f!r}")
-    if not frame_out > frame_in:
-        raise ValueError(f"`frame_out` ({frame_out}) must come after `frame_in` ({frame_in})")
+    integer("frame_in", frame_in, minimum=0, maximum=n_frames - 2)
+    integer("frame_out", frame_out, minimum=frame_in + 1, maximum=n_frames - 1)
     if max_samples is not None:
-        if isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1:
-            raise ValueError(f"`max_samples` must be a positive int or None, got {max_samples!r}")
-        s = min(s, max_samples)
+        s = min(s, positive_int("max_samples", max_samples))
 
     def frame(a: np.ndarray, k: int) -> Tensor:
         return torch.from_numpy(np.ascontiguousarray(a[:s, k].transpose(0, 2, 1))).to(dtype)
 
     return ParticleData(x=frame(loc, frame_in), v=frame(vel, frame_in),
-                        properties=torch.from_numpy(charges[:s]).to(dtype), target=frame(loc, frame_out))
+                        properties=torch.from_numpy(charges[:s]).to(dtype), target=frame(loc, frame_out),
+                        interval=(frame_out - frame_in) * CHARGED_FRAME_INTERVAL)
 
 
 def make_gravity_dataset(n_sims: int, *, n_bodies: int = 100, G: float = 1.0, softening: float = 0.1, dt: float = 0.001,
@@ -219,22 +276,19 @@ def make_gravity_dataset(n_sims: int, *, n_bodies: int = 100, G: float = 1.0, so
     import physwm
     from physwm.systems import NBody
 
-    for name, v, lo in (("n_sims", n_sims, 1), ("n_bodies", n_bodies, 2), ("frame_every", frame_every, 1),
-                        ("frame_in", frame_in, 0)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"`{name}` must be an int >= {lo}, got {v!r}")
-    if isinstance(frame_out, bool) or not isinstance(frame_out, int) or frame_out <= frame_in:
-        raise ValueError(f"`frame_out` must be an int > frame_in = {frame_in}, got {frame_out!r}")
+    positive_int("n_sims", n_sims), integer("n_bodies", n_bodies, minimum=2), positive_int("frame_every", frame_every)
+    integer("frame_in", frame_in, minimum=0), integer("frame_out", frame_out, minimum=frame_in + 1)
+    dt = positive("dt", dt)
     system = NBody(torch.ones(n_bodies), G=G, softening=softening)
     q = torch.randn(n_sims, n_bodies, 3, generator=generator, dtype=torch.float64)
     v = torch.randn(n_sims, n_bodies, 3, generator=generator, dtype=torch.float64)
     v = v - v.mean(1, keepdim=True)
-    y0 = NBody.merge(q, v).to(device)
+    y0 = particles_to_state(q, v).to(device)
     t = torch.tensor([frame_in, frame_out], dtype=torch.float64, device=device) * (frame_every * dt)
     if frame_in > 0:
         t = torch.cat([torch.zeros(1, dtype=t.dtype, device=device), t])
     with torch.no_grad():
         ys = physwm.solve(system, y0, t, method="leapfrog", dt=dt, max_steps=10**8).ys[-2:]
-    (q_in, p_in), (q_out, _) = system.split_particles(ys[0]), system.split_particles(ys[1])
+    (q_in, p_in), (q_out, _) = state_to_particles(ys[0], n_bodies), state_to_particles(ys[1], n_bodies)
     return ParticleData(x=q_in, v=p_in, properties=torch.ones(n_sims, n_bodies, 1, dtype=torch.float64, device=device),
-                        target=q_out).to(dtype=dtype)
+                        target=q_out, interval=(frame_out - frame_in) * frame_every * dt).to(dtype=dtype)

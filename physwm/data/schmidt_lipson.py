@@ -1,22 +1,51 @@
-"""Loader for the measured mechanical systems of Schmidt & Lipson (Science, 2009)."""
+"""Loader for the measured mechanical systems of Schmidt & Lipson (Science, 2009), shipped as package data."""
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from physwm._errors import DataFormatError
+from physwm._validate import choice, integer
 from physwm.data.trajectories import TrajectoryData
 
-__all__ = ["load_schmidt_lipson"]
+__all__ = ["load_schmidt_lipson", "SCHMIDT_LIPSON_FILES", "schmidt_lipson_path"]
+
+#: The measurement files shipped with physwm (``physwm/data/measured``, with their citation).
+SCHMIDT_LIPSON_FILES = ("real_pend_h_1.txt", "real_double_pend_h_1.txt", "real_linear_h_1.txt",
+                        "real_double_linear_h_1.txt")
 
 
-def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: str = "central",
+def schmidt_lipson_path(name: str | os.PathLike) -> Path:
+    """The file ``name``: a path to an existing file, or the name of a shipped file (:data:`SCHMIDT_LIPSON_FILES`,
+    with or without ``.txt``).
+
+    Raises:
+        FileNotFoundError: neither an existing file nor a shipped name.
+    """
+    path = Path(name)
+    if path.is_file():
+        return path
+    stem = path.name if path.name.endswith(".txt") else f"{path.name}.txt"
+    if str(path) in (stem, stem[:-4]) and stem in SCHMIDT_LIPSON_FILES:
+        shipped = Path(str(resources.files("physwm.data").joinpath("measured", stem)))
+        if shipped.is_file():
+            return shipped
+    raise FileNotFoundError(f"no Schmidt-Lipson data file at {str(name)!r}; give a path to a file or one of the "
+                            f"shipped names {list(SCHMIDT_LIPSON_FILES)}")
+
+
+def load_schmidt_lipson(path: str | os.PathLike = "real_pend_h_1.txt", *, trial: int = 0, derivative: str = "central",
                         dtype: torch.dtype = torch.float64) -> TrajectoryData:
     """Read one trial of a Schmidt-Lipson measurement file as a trajectory.
+
+    The four files of Schmidt & Lipson, "Distilling Free-Form Natural Laws from Experimental Data",
+    *Science* 324, 81-85 (2009), ship with physwm (:data:`SCHMIDT_LIPSON_FILES`): pass a file name to
+    read the shipped copy, or a path to read another file of the same layout.
 
     The files (``real_pend_h_1.txt``, ``real_double_pend_h_1.txt``, ...) are whitespace-separated
     text; the header line starting with ``%`` names the state columns that follow the trial index
@@ -33,7 +62,7 @@ def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: 
       pendulum file stores ``w1, w2`` again and the two angular accelerations, i.e. ``d/dt [o, w]``).
 
     Args:
-        path: the ``.txt`` file.
+        path: a shipped file name (default the real pendulum, ``real_pend_h_1.txt``) or a path.
         trial: trial index (column 0) to read.
         derivative: ``"central"``, ``"forward"`` or ``"measured"``.
         dtype: floating dtype of the tensors.
@@ -48,15 +77,13 @@ def load_schmidt_lipson(path: str | os.PathLike, *, trial: int = 0, derivative: 
         ValueError: unknown ``derivative``.
 
     Example:
-        >>> data = load_schmidt_lipson("../shared/data/schmidt-lipson/real_pend_h_1.txt")  # doctest: +SKIP
-        >>> data.ys.shape  # doctest: +SKIP
+        >>> data = load_schmidt_lipson("real_pend_h_1.txt")
+        >>> data.ys.shape
         torch.Size([556, 1, 2])
     """
-    if derivative not in ("central", "forward", "measured"):
-        raise ValueError(f"`derivative` must be 'central', 'forward' or 'measured', got {derivative!r}")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no Schmidt-Lipson data file at {str(path)!r}")
+    choice("derivative", derivative, ("central", "forward", "measured"))
+    integer("trial", trial, minimum=0)
+    path = schmidt_lipson_path(path)
     with path.open() as fh:
         header = fh.readline()
     if not header.startswith("%"):

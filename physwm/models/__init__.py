@@ -9,7 +9,7 @@ import importlib
 
 from physwm.models.hamiltonian import HNN, NeuralODE, SeparableHNN
 from physwm.models.lagrangian import LNN, euler_lagrange
-from physwm.models.pinn import PINN, ConservativePINN, SeparablePINN, project_integral
+from physwm.models.pinn import PINN, ConservativePINN, IntegralPINN, LerayPINN, SeparablePINN, StreamFunctionPINN
 from physwm.models.port_hamiltonian import PHNN
 
 _LAZY = {"EGNN": "egnn", "EGNNLayer": "egnn", "SEGNN": "segnn", "balanced_irreps": "segnn",
@@ -17,7 +17,7 @@ _LAZY = {"EGNN": "egnn", "EGNNLayer": "egnn", "SEGNN": "segnn", "balanced_irreps
          "unordered_pairs": "particles"}
 
 __all__ = ["HNN", "SeparableHNN", "NeuralODE", "LNN", "euler_lagrange", "PHNN",
-           "PINN", "SeparablePINN", "ConservativePINN", "project_integral", *_LAZY]
+           "PINN", "SeparablePINN", "ConservativePINN", "LerayPINN", "StreamFunctionPINN", "IntegralPINN", *_LAZY]
 
 
 def __getattr__(name: str):

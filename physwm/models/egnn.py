@@ -11,7 +11,8 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import degree
 
-from physwm.models._graph_inputs import check_graph, check_positive_int
+from physwm._validate import integer, positive_int
+from physwm.models._graph_inputs import check_graph, graph_irreps_in
 
 __all__ = ["EGNN", "EGNNLayer"]
 
@@ -39,18 +40,23 @@ class EGNNLayer(MessagePassing):
     grows with the distance and deep stacks diverge to NaN on spread-out inputs. The last layer of
     ``phi_x`` starts near zero (Xavier gain 0.001), so an untrained stack is close to the identity.
 
+    The arguments come in the order of :class:`EGNN`'s: positions, velocities, features, graph.
+
     Args:
-        hidden: width ``F`` of the node features and of every MLP.
+        node_dim: width ``F`` of the node features (the model's hidden width) and of every MLP.
         edge_dim: number of edge attributes ``a_ij`` (0 for none).
 
     Shapes:
-        h ``(n, F)``, x ``(n, 3)``, v_init ``(n, 3)``, edge_index ``(2, E)``, edge_attr ``(E, edge_dim)``
-        -> ``(h', x')`` with the shapes of ``h`` and ``x``.
+        x ``(n, 3)``, v_init ``(n, 3)``, h ``(n, F)``, edge_index ``(2, E)``, edge_attr ``(E, edge_dim)``
+        -> ``(x', h')`` with the shapes of ``x`` and ``h``.
     """
 
-    def __init__(self, hidden: int, edge_dim: int = 0):
+    def __init__(self, node_dim: int, edge_dim: int = 0):
         super().__init__(aggr="add")
-        self.hidden, self.edge_dim = check_positive_int("hidden", hidden), check_positive_int("edge_dim", edge_dim, 0)
+        hidden = self.hidden = positive_int("node_dim", node_dim)
+        self.edge_dim = integer("edge_dim", edge_dim, minimum=0)
+        self.irreps_in = ["cartesian_points", "1x1o", f"{hidden}x0e", None, f"{edge_dim}x0e" if edge_dim else None]
+        self.irreps_out = ["cartesian_points", f"{hidden}x0e"]
         self.phi_e = _mlp(2 * hidden + 1 + edge_dim, hidden, hidden)
         self.phi_h = _mlp(2 * hidden, hidden, hidden, act_last=False)
         last = nn.Linear(hidden, 1, bias=False)
@@ -58,12 +64,15 @@ class EGNNLayer(MessagePassing):
         self.phi_x = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), last)
         self.phi_v = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
 
-    def forward(self, h: Tensor, x: Tensor, v_init: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, v_init: Tensor, h: Tensor, edge_index: Tensor,
+                edge_attr: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if edge_attr is None:
+            edge_attr = x.new_zeros(edge_index.shape[1], 0)
         out = self.propagate(edge_index, h=h, x=x, edge_attr=edge_attr)  # (n, F + 3): [sum m_ij, sum dx_ij]
         agg_h, agg_x = out[:, : self.hidden], out[:, self.hidden:]
         deg = degree(edge_index[1], x.shape[0], dtype=x.dtype).clamp_min(1.0).unsqueeze(-1)
         v = self.phi_v(h) * v_init + agg_x / deg
-        return h + self.phi_h(torch.cat([h, agg_h], -1)), x + v
+        return x + v, h + self.phi_h(torch.cat([h, agg_h], -1))
 
     def message(self, h_i: Tensor, h_j: Tensor, x_i: Tensor, x_j: Tensor, edge_attr: Tensor) -> Tensor:
         diff = x_i - x_j
@@ -83,7 +92,9 @@ class EGNN(nn.Module):
 
     For the charged n-body task (the paper's section 5.1): ``h`` = speed ``|v_i|``,
     ``edge_attr`` = ``q_i q_j``, 4 layers of width 64; see :mod:`physwm.data` and
-    ``examples/nbody.py``.
+    ``examples/nbody.py``. The model is a :class:`~physwm._typing.ParticleModel` with position output
+    (``irreps_out = ["cartesian_points"]``), so ``e3nn.util.test.assert_equivariant`` checks it in one
+    line, and :meth:`physwm.data.ParticleData.rollout` rolls it forward autoregressively.
 
     Args:
         node_dim: number of invariant node features in ``h``.
@@ -109,9 +120,10 @@ class EGNN(nn.Module):
 
     def __init__(self, node_dim: int, edge_dim: int = 0, hidden: int = 64, layers: int = 4):
         super().__init__()
-        self.node_dim = check_positive_int("node_dim", node_dim)
-        self.edge_dim = check_positive_int("edge_dim", edge_dim, 0)
-        check_positive_int("layers", layers)
+        self.node_dim = positive_int("node_dim", node_dim)
+        self.edge_dim = integer("edge_dim", edge_dim, minimum=0)
+        positive_int("layers", layers), positive_int("hidden", hidden)
+        self.irreps_in, self.irreps_out = graph_irreps_in(node_dim, edge_dim), ["cartesian_points"]
         self.embedding = nn.Linear(node_dim, hidden)
         self.layers = nn.ModuleList([EGNNLayer(hidden, edge_dim) for _ in range(layers)])
 
@@ -119,5 +131,5 @@ class EGNN(nn.Module):
         edge_attr = check_graph("EGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
         f = self.embedding(h)
         for layer in self.layers:
-            f, x = layer(f, x, v, edge_index, edge_attr)
+            x, f = layer(x, v, f, edge_index, edge_attr)
         return x

@@ -7,24 +7,13 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from physwm.state import autograd_gradient
+from physwm._errors import ArgumentValueError
+from physwm._validate import integer, positive_int
+from physwm._validate import tensor as check_tensor
 from physwm.nn import MLP
+from physwm.state import autograd_gradient, expand_time, merge_qp, split_qp
 
 __all__ = ["HNN", "SeparableHNN", "NeuralODE"]
-
-
-def _check_y(y: Tensor, dim: int, who: str) -> Tensor:
-    if not isinstance(y, Tensor):
-        raise TypeError(f"{who}: `y` must be a torch.Tensor, got {type(y).__name__}")
-    if y.shape[-1:] != (dim,):
-        raise ValueError(f"{who}: `y` must have shape (*batch, {dim}), got {tuple(y.shape)}")
-    return y
-
-
-def _check_dof(dof: int) -> int:
-    if isinstance(dof, bool) or not isinstance(dof, int) or dof < 1:
-        raise ValueError(f"`dof` must be a positive int (number of coordinates q), got {dof!r}")
-    return dof
 
 
 class HNN(nn.Module):
@@ -53,21 +42,19 @@ class HNN(nn.Module):
 
     def __init__(self, dof: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh"):
         super().__init__()
-        self.dof = _check_dof(dof)
+        self.dof = positive_int("dof", dof)
         self.net = MLP(2 * dof, 1, hidden, activation_name)
 
     def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
-        return self.net(torch.cat([q, p], -1)).squeeze(-1)
+        return self.net(merge_qp(q, p)).squeeze(-1)
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        y = _check_y(y, 2 * self.dof, "HNN")
-        return self.hamiltonian(y[..., : self.dof], y[..., self.dof:])
+        return self.hamiltonian(*split_qp(check_tensor("y", y), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        y = _check_y(y, 2 * self.dof, "HNN")
-        g = autograd_gradient(self.energy, y)
-        return torch.cat([g[..., self.dof:], -g[..., : self.dof]], -1)
+        dh_dq, dh_dp = split_qp(autograd_gradient(self.energy, check_tensor("y", y, last=2 * self.dof)))
+        return merge_qp(dh_dp, -dh_dq)
 
 
 class SeparableHNN(nn.Module):
@@ -95,7 +82,7 @@ class SeparableHNN(nn.Module):
 
     def __init__(self, dof: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh"):
         super().__init__()
-        self.dof = _check_dof(dof)
+        self.dof = positive_int("dof", dof)
         self.kinetic_net = MLP(dof, 1, hidden, activation_name)
         self.potential_net = MLP(dof, 1, hidden, activation_name)
 
@@ -109,44 +96,57 @@ class SeparableHNN(nn.Module):
         return self.kinetic(p) + self.potential(q)
 
     def energy(self, y: Tensor) -> Tensor:
-        y = _check_y(y, 2 * self.dof, "SeparableHNN")
-        return self.hamiltonian(y[..., : self.dof], y[..., self.dof:])
+        """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
+        return self.hamiltonian(*split_qp(check_tensor("y", y), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        y = _check_y(y, 2 * self.dof, "SeparableHNN")
-        q, p = y[..., : self.dof], y[..., self.dof:]
-        return torch.cat([autograd_gradient(self.kinetic, p), -autograd_gradient(self.potential, q)], -1)
+        q, p = split_qp(check_tensor("y", y), self.dof)
+        return merge_qp(autograd_gradient(self.kinetic, p), -autograd_gradient(self.potential, q))
 
 
 class NeuralODE(nn.Module):
-    r"""Unstructured baseline: :math:`\dot y = f_\theta(y)` by an MLP (Chen et al., NeurIPS 2018).
+    r"""Unstructured baseline: :math:`\dot y = f_\theta(y[, t][, u])` by an MLP (Chen et al., NeurIPS 2018).
 
     The "baseline" of the HNN paper: it fits derivatives as well as an HNN but conserves nothing.
+    With ``time_dependent`` the field sees the time (non-autonomous dynamics); with
+    ``action_dim = m > 0`` it takes an action ``u`` and is the unstructured action-conditioned world
+    model :math:`\dot y = f_\theta(y, u)` (roll it out with ``physwm.solve(..., action=...)``).
 
     Args:
         dim: state dimension ``d``.
         hidden: hidden widths.
         activation_name: activation.
-        time_dependent: feed ``t`` as an extra input (non-autonomous field).
+        time_dependent: feed ``t`` as an extra input.
+        action_dim: size ``m`` of the action input (0: none).
 
     Shapes:
-        forward: ``t`` scalar, ``y`` ``(*batch, d)`` -> ``(*batch, d)``.
+        forward: ``t`` scalar or ``(*batch,)``, ``y`` ``(*batch, d)``, ``u`` ``(*batch, m)`` -> ``(*batch, d)``.
+
+    Raises:
+        ValueError: a state or action of the wrong size, or an action given to a model without action input.
 
     Example:
         >>> NeuralODE(dim=2, hidden=(16,))(torch.tensor(0.0), torch.zeros(4, 2)).shape
         torch.Size([4, 2])
+        >>> NeuralODE(dim=2, hidden=(16,), action_dim=1)(torch.tensor(0.0), torch.zeros(4, 2), torch.ones(4, 1)).shape
+        torch.Size([4, 2])
     """
 
     def __init__(self, dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh",
-                 time_dependent: bool = False):
+                 time_dependent: bool = False, action_dim: int = 0):
         super().__init__()
-        self.dim = _check_dof(dim)
+        self.dim = positive_int("dim", dim)
+        self.action_dim = integer("action_dim", action_dim, minimum=0)
         self.time_dependent = bool(time_dependent)
-        self.net = MLP(dim + int(self.time_dependent), dim, hidden, activation_name)
+        self.net = MLP(dim + int(self.time_dependent) + self.action_dim, dim, hidden, activation_name)
 
-    def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        y = _check_y(y, self.dim, "NeuralODE")
+    def forward(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> Tensor:
+        inputs = [check_tensor("y", y, last=self.dim)]
         if self.time_dependent:
-            tt = torch.as_tensor(t, dtype=y.dtype, device=y.device).expand(*y.shape[:-1], 1)
-            y = torch.cat([y, tt], -1)
-        return self.net(y)
+            inputs.append(expand_time(t, y).unsqueeze(-1))
+        if (u is None) != (self.action_dim == 0):
+            raise ArgumentValueError(f"NeuralODE was built with action_dim={self.action_dim}: "
+                                     + ("pass an action `u`" if u is None else "it takes no action `u`"))
+        if u is not None:
+            inputs.append(check_tensor("u", u, last=self.action_dim).expand(*y.shape[:-1], self.action_dim))
+        return self.net(torch.cat(inputs, -1))

@@ -7,10 +7,11 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from physwm._errors import SingularMassMatrixError
-from physwm.state import autograd_gradient
-from physwm.models.hamiltonian import _check_dof, _check_y
+from physwm._errors import ArgumentTypeError, ArgumentValueError, SingularMassMatrixError
+from physwm._validate import describe, nonnegative, positive_int
+from physwm._validate import tensor as check_tensor
 from physwm.nn import MLP
+from physwm.state import autograd_gradient, merge_qp, split_qp
 
 __all__ = ["LNN", "euler_lagrange"]
 
@@ -19,12 +20,10 @@ _PIECEWISE_LINEAR = ("relu",)
 
 
 def _check_pair(q: Tensor, qdot: Tensor) -> None:
-    for name, x in (("q", q), ("qdot", qdot)):
-        if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise TypeError(f"`{name}` must be a floating-point torch.Tensor, got "
-                            f"{x.dtype if isinstance(x, Tensor) else type(x).__name__}")
-    if q.dim() < 1 or q.shape != qdot.shape:
-        raise ValueError(f"`q` and `qdot` must have the same shape (*batch, n), got {tuple(q.shape)} and {tuple(qdot.shape)}")
+    check_tensor("q", q, min_dim=1), check_tensor("qdot", qdot)
+    if q.shape != qdot.shape:
+        raise ArgumentValueError(f"`q` and `qdot` must have the same shape (*batch, n), got {tuple(q.shape)} and "
+                                 f"{tuple(qdot.shape)}")
 
 
 def _el_terms(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor) -> tuple[Tensor, Tensor]:
@@ -94,10 +93,8 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
         tensor([[-4.7032]], dtype=torch.float64)
     """
     _check_pair(q, qdot)
-    if rcond is None:
-        rcond = 10 * q.shape[-1] * torch.finfo(q.dtype).eps
-    if not (rcond >= 0) or not (regularization >= 0):
-        raise ValueError(f"`rcond` and `regularization` must be >= 0, got {rcond} and {regularization}")
+    rcond = 10 * q.shape[-1] * torch.finfo(q.dtype).eps if rcond is None else nonnegative("rcond", rcond)
+    regularization = nonnegative("regularization", regularization)
     batch, n = q.shape[:-1], q.shape[-1]
     qf, vf = q.reshape(-1, n), qdot.reshape(-1, n)
     mass, rhs = torch.func.vmap(lambda a, b: _el_terms(lagrangian, a, b))(qf, vf)
@@ -158,42 +155,42 @@ class LNN(nn.Module):
                  rcond: float | None = None, regularization: float = 0.0):
         super().__init__()
         if activation_name in _PIECEWISE_LINEAR:
-            raise ValueError(f"LNN needs a smooth activation, got {activation_name!r}: its second derivative is zero "
+            raise ArgumentValueError(f"LNN needs a smooth activation, got {activation_name!r}: its second derivative is zero "
                              "almost everywhere, so the mass matrix d2L/dqdot2 would be singular. Use 'softplus', "
                              "'tanh' or 'silu'.")
-        self.dof = _check_dof(dof)
+        self.dof = positive_int("dof", dof)
         self.net = MLP(2 * dof, 1, hidden, activation_name)
-        self.rcond, self.regularization = rcond, float(regularization)
+        self.rcond = None if rcond is None else nonnegative("rcond", rcond)
+        self.regularization = nonnegative("regularization", regularization)
 
     def lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``L_θ(q, q̇)`` -> ``(*batch,)`` (also works on single states ``(n,)`` -> scalar)."""
-        return self.net(torch.cat([q, qdot], -1)).squeeze(-1)
+        return self.net(merge_qp(q, qdot)).squeeze(-1)
 
     def acceleration(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``q̈`` from the Euler-Lagrange equation, ``(*batch, n)``."""
         return euler_lagrange(self.lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization)
 
+    def _split(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        return split_qp(check_tensor("y", y), self.dof)
+
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        y = _check_y(y, 2 * self.dof, "LNN")
-        q, qdot = y[..., : self.dof], y[..., self.dof:]
-        return torch.cat([qdot, self.acceleration(q, qdot)], -1)
+        q, qdot = self._split(y)
+        return merge_qp(qdot, self.acceleration(q, qdot))
 
     def mass_matrix(self, y: Tensor) -> Tensor:
         """``∂²L/∂q̇²`` at states ``(*batch, 2n)`` -> ``(*batch, n, n)``."""
-        y = _check_y(y, 2 * self.dof, "LNN")
+        q, qdot = self._split(y)
         n = self.dof
-        flat = y.reshape(-1, 2 * n)
-        hess = torch.func.vmap(torch.func.hessian(self.lagrangian, argnums=1))(flat[:, :n], flat[:, n:])
+        hess = torch.func.vmap(torch.func.hessian(self.lagrangian, argnums=1))(q.reshape(-1, n), qdot.reshape(-1, n))
         return hess.reshape(*y.shape[:-1], n, n)
 
     def momenta(self, y: Tensor) -> Tensor:
         """Canonical momenta ``p = ∂L/∂q̇``, ``(*batch, n)``."""
-        y = _check_y(y, 2 * self.dof, "LNN")
-        q = y[..., : self.dof]
-        return autograd_gradient(lambda v: self.lagrangian(q, v), y[..., self.dof:])
+        q, qdot = self._split(y)
+        return autograd_gradient(lambda v: self.lagrangian(q, v), qdot)
 
     def energy(self, y: Tensor) -> Tensor:
         """Noether energy ``E = q̇·∂L/∂q̇ - L`` of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        y = _check_y(y, 2 * self.dof, "LNN")
-        q, qdot = y[..., : self.dof], y[..., self.dof:]
+        q, qdot = self._split(y)
         return (qdot * self.momenta(y)).sum(-1) - self.lagrangian(q, qdot)

@@ -24,10 +24,13 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import coalesce, scatter
 
-from physwm.state import autograd_gradient
-from physwm.models._graph_inputs import check_graph, check_positive_int
+from physwm._errors import ArgumentValueError
+from physwm._validate import integer, positive, positive_int
+from physwm._validate import tensor as check_tensor
+from physwm.models._graph_inputs import check_graph, graph_irreps_in
 from physwm.nn import MLP
 from physwm.nn.graph import fully_connected_graph, knn_graph, radius_graph
+from physwm.state import autograd_gradient, merge_qp, split_qp, unflatten_particles
 
 __all__ = ["PairForceNet", "HamiltonianGNN", "NewtonianDynamics", "unordered_pairs"]
 
@@ -88,21 +91,23 @@ class PairForceNet(nn.Module):
 
     def __init__(self, node_dim: int, edge_dim: int = 0, hidden: Sequence[int] = (64, 64), velocity: bool = False):
         super().__init__()
-        self.node_dim = check_positive_int("node_dim", node_dim)
-        self.edge_dim = check_positive_int("edge_dim", edge_dim, 0)
+        self.node_dim = positive_int("node_dim", node_dim)
+        self.edge_dim = integer("edge_dim", edge_dim, minimum=0)
         self.velocity = bool(velocity)
+        self.irreps_in, self.irreps_out = graph_irreps_in(node_dim, edge_dim), ["1x1o"]
         self.net = MLP(1 + 2 * node_dim + edge_dim + 2 * int(self.velocity), 1, hidden, "silu")
 
     def forward(self, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         if self.velocity and v is None:
-            raise ValueError("PairForceNet: `v` is required (the model was built with velocity=True)")
+            raise ArgumentValueError("PairForceNet: `v` is required (the model was built with velocity=True)")
         edge_attr = check_graph("PairForceNet", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
         pairs, attr = unordered_pairs(edge_index, edge_attr)
         a, b = pairs
         diff = x[a] - x[b]
         r = diff.norm(dim=-1, keepdim=True)
         if bool((r == 0).any()):
-            raise ValueError("PairForceNet: two particles sit at the same position (the pair direction is undefined)")
+            raise ArgumentValueError("PairForceNet: two particles sit at the same position (the pair direction is "
+                                     "undefined)")
         feats = [r, h[a] + h[b], h[a] * h[b], attr]
         if self.velocity:
             dv = v[a] - v[b]
@@ -110,6 +115,19 @@ class PairForceNet(nn.Module):
         f_ab = self.net(torch.cat(feats, -1)) * diff / r
         n = x.shape[0]
         return scatter(f_ab, a, dim=0, dim_size=n, reduce="sum") - scatter(f_ab, b, dim=0, dim_size=n, reduce="sum")
+
+
+def _masses(masses: Sequence[float] | Tensor) -> Tensor:
+    m = torch.as_tensor(masses, dtype=torch.get_default_dtype()).flatten()
+    if m.numel() < 2 or not bool((m > 0).all()) or not bool(torch.isfinite(m).all()):
+        raise ArgumentValueError(f"`masses` must hold at least 2 finite positive values, got {m.tolist()}")
+    return m
+
+
+def _state_irreps(n_bodies: int) -> tuple[list, list]:
+    """e3nn declaration of dynamics ``f(t, y)`` on the flat particle state ``y = [q, p]`` ``(*batch, 6N)``:
+    ``t`` does not transform, and the ``2N`` flattened 3-vectors rotate (and flip under inversion)."""
+    return [None, f"{2 * n_bodies}x1o"], [f"{2 * n_bodies}x1o"]
 
 
 class _GaussianRBF(nn.Module):
@@ -146,7 +164,10 @@ class HamiltonianGNN(nn.Module):
     Forces are ``-dV/dq`` by autograd; the pair graph is complete, or a radius graph within
     ``cutoff`` (no neighbour cap: the envelope keeps ``V`` smooth as neighbours change).
 
-    The state follows :class:`physwm.systems.NBody`: ``y = [q.flatten(-2), p.flatten(-2)]``.
+    The state follows :class:`physwm.systems.NBody`: ``y = [q.flatten(-2), p.flatten(-2)]``
+    (:func:`physwm.state.particles_to_state`); ``irreps_in = [None, "2Nx1o"]`` declares it for e3nn
+    (rotations and reflections; translation invariance is checked by
+    :func:`physwm.testing.particle_equivariance_error`).
 
     Args:
         masses: particle masses ``(N,)`` (mass units), fixed (not learned).
@@ -177,47 +198,34 @@ class HamiltonianGNN(nn.Module):
     def __init__(self, masses: Sequence[float] | Tensor, node_features: Tensor | None = None, hidden: int = 64,
                  layers: int = 1, n_rbf: int = 32, r_max: float = 5.0, cutoff: float | None = None):
         super().__init__()
-        m = torch.as_tensor(masses, dtype=torch.get_default_dtype()).flatten()
-        if m.numel() < 2 or not bool((m > 0).all()):
-            raise ValueError(f"`masses` must hold at least 2 positive values, got {m.tolist()}")
+        m = _masses(masses)
         self.n_bodies = m.numel()
+        self.irreps_in, self.irreps_out = _state_irreps(self.n_bodies)
         self.register_buffer("masses", m)
         if node_features is None:
             node_features = torch.ones(self.n_bodies, 1)
-        if node_features.dim() != 2 or node_features.shape[0] != self.n_bodies:
-            raise ValueError(f"`node_features` must have shape (N, F) = ({self.n_bodies}, F), got "
-                             f"{tuple(node_features.shape)}")
+        check_tensor("node_features", node_features, shape=(self.n_bodies, -1))
         self.register_buffer("node_features", node_features.to(m.dtype))
-        check_positive_int("hidden", hidden)
-        check_positive_int("layers", layers, 0)
-        if cutoff is not None and not cutoff > 0:
-            raise ValueError(f"`cutoff` must be positive or None, got {cutoff!r}")
-        self.cutoff = cutoff
+        positive_int("hidden", hidden), integer("layers", layers, minimum=0)
+        self.cutoff = None if cutoff is None else positive("cutoff", cutoff)
         nf = node_features.shape[1]
-        self.rbf = _GaussianRBF(check_positive_int("n_rbf", n_rbf), float(r_max))
+        self.rbf = _GaussianRBF(positive_int("n_rbf", n_rbf), positive("r_max", r_max))
         self.pair = MLP(n_rbf + 2 * nf, 1, (hidden, hidden), "silu")
         self.embed = nn.Linear(nf, hidden)
         self.filters = nn.ModuleList([MLP(hidden + n_rbf, hidden, (hidden,), "silu") for _ in range(layers)])
         self.updates = nn.ModuleList([MLP(2 * hidden, hidden, (hidden,), "silu") for _ in range(layers)])
         self.readout = MLP(hidden, 1, (hidden,), "silu") if layers else None
 
-    def _check(self, x: Tensor, name: str) -> Tensor:
-        if not isinstance(x, Tensor) or x.shape[-1] != 3 * self.n_bodies:
-            got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise ValueError(f"HamiltonianGNN: `{name}` must have shape (*batch, 3N) = (*batch, {3 * self.n_bodies}), "
-                             f"got {got}")
-        return x
-
     def kinetic(self, p: Tensor) -> Tensor:
-        p = self._check(p, "p").unflatten(-1, (self.n_bodies, 3))
+        p = unflatten_particles(check_tensor("p", p), self.n_bodies)
         return ((p**2).sum(-1) / (2 * self.masses.to(p.dtype))).sum(-1)
 
     def grad_kinetic(self, p: Tensor) -> Tensor:
-        p = self._check(p, "p").unflatten(-1, (self.n_bodies, 3))
+        p = unflatten_particles(check_tensor("p", p), self.n_bodies)
         return (p / self.masses.to(p.dtype).unsqueeze(-1)).flatten(-2)
 
     def potential(self, q: Tensor) -> Tensor:
-        q = self._check(q, "q")
+        q = check_tensor("q", q, last=3 * self.n_bodies)
         batch_shape = q.shape[:-1]
         pos = q.reshape(-1, self.n_bodies, 3)
         bsz, n = pos.shape[:2]
@@ -249,30 +257,26 @@ class HamiltonianGNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """``H`` of states ``(*batch, 6N)`` -> ``(*batch,)``."""
-        n3 = 3 * self.n_bodies
-        if not isinstance(y, Tensor) or y.shape[-1] != 2 * n3:
-            raise ValueError(f"HamiltonianGNN: `y` must have shape (*batch, 6N) = (*batch, {2 * n3})")
-        return self.hamiltonian(y[..., :n3], y[..., n3:])
+        return self.hamiltonian(*split_qp(check_tensor("y", y), 3 * self.n_bodies))
 
     def forces(self, q: Tensor) -> Tensor:
         """``-dV/dq``, ``(*batch, 3N)``."""
         return -autograd_gradient(self.potential, q)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        n3 = 3 * self.n_bodies
-        if not isinstance(y, Tensor) or y.shape[-1] != 2 * n3:
-            raise ValueError(f"HamiltonianGNN: `y` must have shape (*batch, 6N) = (*batch, {2 * n3})")
-        q, p = y[..., :n3], y[..., n3:]
-        return torch.cat([self.grad_kinetic(p), self.forces(q)], -1)
+        q, p = split_qp(check_tensor("y", y), 3 * self.n_bodies)
+        return merge_qp(self.grad_kinetic(p), self.forces(q))
 
 
 class NewtonianDynamics(nn.Module):
     r"""Newton's equations :math:`\dot q_i = p_i / m_i,\ \dot p_i = F_i` for a particle force model,
     as dynamics ``f(t, y)`` on the :class:`physwm.systems.NBody` state ``y = [q, p]``.
 
-    The force model is called as ``force_model(x, v, h, edge_index)`` on the batch flattened into one
-    disconnected graph (e.g. :class:`PairForceNet`); the graph is rebuilt from the positions at every
-    evaluation: complete (``graph="full"``) or the ``k`` nearest neighbours (``graph=k``).
+    The force model is a :class:`~physwm._typing.ParticleModel` with vector output (e.g.
+    :class:`PairForceNet`), called as ``force_model(x, v, h, edge_index)`` on the batch flattened into
+    one disconnected graph; the graph is rebuilt from the positions at every evaluation: complete
+    (``graph="full"``) or the ``k`` nearest neighbours (``graph=k``). Like :class:`HamiltonianGNN` it
+    declares ``irreps_in = [None, "2Nx1o"]`` on the flat state.
     Runge-Kutta rollouts conserve every linear invariant of the dynamics, so with a force model whose
     forces sum to zero the total momentum is conserved to round-off.
 
@@ -298,26 +302,21 @@ class NewtonianDynamics(nn.Module):
     def __init__(self, force_model: nn.Module, masses: Sequence[float] | Tensor, node_features: Tensor | None = None,
                  graph: str | int = "full"):
         super().__init__()
-        m = torch.as_tensor(masses, dtype=torch.get_default_dtype()).flatten()
-        if m.numel() < 2 or not bool((m > 0).all()):
-            raise ValueError(f"`masses` must hold at least 2 positive values, got {m.tolist()}")
-        if graph != "full" and (isinstance(graph, bool) or not isinstance(graph, int) or not 1 <= graph < m.numel()):
-            raise ValueError(f"`graph` must be 'full' or an int k with 1 <= k < N = {m.numel()}, got {graph!r}")
+        m = _masses(masses)
+        if graph != "full":
+            integer("graph", graph, minimum=1, maximum=m.numel() - 1)
         self.force_model, self.graph, self.n_bodies = force_model, graph, m.numel()
+        self.irreps_in, self.irreps_out = _state_irreps(self.n_bodies)
         self.register_buffer("masses", m)
         self.register_buffer("node_features", m.unsqueeze(-1) if node_features is None else node_features.to(m.dtype))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
         n = self.n_bodies
-        if not isinstance(y, Tensor) or y.shape[-1] != 6 * n:
-            raise ValueError(f"NewtonianDynamics: `y` must have shape (*batch, 6N) = (*batch, {6 * n})")
-        batch_shape = y.shape[:-1]
-        q = y[..., : 3 * n].reshape(-1, n, 3)
-        p = y[..., 3 * n:].reshape(-1, n, 3)
-        m = self.masses.to(y.dtype).unsqueeze(-1)
-        v = p / m
+        batch_shape = check_tensor("y", y, last=6 * n).shape[:-1]
+        q, p = (unflatten_particles(a, n).reshape(-1, n, 3) for a in split_qp(y, 3 * n))
+        v = p / self.masses.to(y.dtype).unsqueeze(-1)
         bsz = q.shape[0]
         edge_index = fully_connected_graph(n, bsz, device=y.device) if self.graph == "full" else knn_graph(q.detach(), self.graph)
         h = self.node_features.to(y.dtype).repeat(bsz, 1)
         force = self.force_model(q.reshape(-1, 3), v.reshape(-1, 3), h, edge_index).reshape(bsz, n, 3)
-        return torch.cat([v.flatten(-2), force.flatten(-2)], -1).reshape(*batch_shape, 6 * n)
+        return merge_qp(v.flatten(-2), force.flatten(-2)).reshape(*batch_shape, 6 * n)

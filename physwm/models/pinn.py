@@ -4,8 +4,9 @@ r"""Physics-informed networks: a pointwise PINN, the separable SPINN, and conser
 - :class:`SeparablePINN`: one small MLP per axis, combined by the outer-product sum of Cho et al.
   (NeurIPS 2023); derivatives along an axis by forward mode on that axis' network only, so a grid of
   :math:`N^d` collocation points costs :math:`dN` network evaluations.
-- :class:`ConservativePINN`: projects a model's prediction so that a conservation law holds to
-  round-off (divergence-free velocity, or a fixed total of a scalar).
+- :class:`ConservativePINN` and its three corrections, :class:`LerayPINN` (divergence-free velocity by
+  the FFT Leray projection), :class:`StreamFunctionPINN` (velocity as the curl of a learned potential)
+  and :class:`IntegralPINN` (a scalar with a fixed total): a conservation law holds to round-off.
 
 All three share the input map: coordinates are scaled to ``[-1, 1]`` over the problem's box, and an axis
 marked periodic is embedded as :math:`(\cos 2\pi k x/L, \sin 2\pi k x/L)_{k=1..K}`, which makes the field
@@ -20,14 +21,18 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._typing import Field
+from physwm._validate import describe, positive_int
+from physwm._validate import tensor as check_tensor
 from physwm.nn.mlp import MLP
 from physwm.pde import autodiff as ad
 from physwm.pde import divergence as spectral_divergence
-from physwm.pde import leray_project
+from physwm.pde import fourier_interpolate, leray_project, project_integral
 from physwm.pde.autodiff import SeparableCoordinates, SeparableValue
 from physwm.pde.collocation import Box
 
-__all__ = ["PINN", "SeparablePINN", "ConservativePINN", "project_integral"]
+__all__ = ["PINN", "SeparablePINN", "ConservativePINN", "LerayPINN", "StreamFunctionPINN", "IntegralPINN"]
 
 
 class _InputMap(nn.Module):
@@ -36,16 +41,16 @@ class _InputMap(nn.Module):
     def __init__(self, domain: Box, time: tuple[float, float] | None, periodic: bool | Sequence[bool], fourier_modes: int):
         super().__init__()
         if not isinstance(domain, Box):
-            raise TypeError(f"`domain` must be a physwm.pde.Box, got {type(domain).__name__}")
+            raise ArgumentTypeError(f"`domain` must be a physwm.pde.Box, got {describe(domain)}")
         flags = [bool(periodic)] * domain.dim if isinstance(periodic, bool) else [bool(v) for v in periodic]
         if len(flags) != domain.dim:
-            raise ValueError(f"`periodic` must be a bool or one flag per spatial axis ({domain.dim}), got {periodic!r}")
-        if isinstance(fourier_modes, bool) or not isinstance(fourier_modes, int) or fourier_modes < 1:
-            raise ValueError(f"`fourier_modes` must be a positive int, got {fourier_modes!r}")
+            raise ArgumentValueError(f"`periodic` must be a bool or one flag per spatial axis ({domain.dim}), got "
+                                     f"{periodic!r}")
+        positive_int("fourier_modes", fourier_modes)
         if time is not None:
             time = (float(time[0]), float(time[1]))
             if not time[1] > time[0]:
-                raise ValueError(f"`time` must be (t0, t1) with t1 > t0, got {time!r}")
+                raise ArgumentValueError(f"`time` must be (t0, t1) with t1 > t0, got {time!r}")
         self.domain, self.time, self.space_dim = domain, time, domain.dim
         box = domain if time is None else domain.product(Box([time[0]], [time[1]]))
         self.lower, self.lengths = box.lower, box.lengths
@@ -66,17 +71,11 @@ class _InputMap(nn.Module):
 
 
 def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool) -> None:
-    if not isinstance(x, Tensor) or not x.is_floating_point():
-        raise TypeError(f"`x` must be a floating tensor of shape (*points, {space_dim}), got {type(x).__name__}")
-    if x.dim() < 1 or x.shape[-1] != space_dim:
-        raise ValueError(f"`x` must have shape (*points, {space_dim}), got {tuple(x.shape)}")
+    check_tensor("x", x, last=space_dim)
     if has_time:
-        if not isinstance(t, Tensor):
-            raise TypeError(f"`t` must be a tensor of shape (*points,) = {tuple(x.shape[:-1])}, got {type(t).__name__}")
-        if t.shape != x.shape[:-1]:
-            raise ValueError(f"`t` must have shape (*points,) = {tuple(x.shape[:-1])}, got {tuple(t.shape)}")
+        check_tensor("t", t, shape=tuple(x.shape[:-1]))
     elif t is not None:
-        raise ValueError("this model has no time axis (time=None); pass t=None")
+        raise ArgumentValueError("this model has no time axis (time=None); pass t=None")
 
 
 class _Field(nn.Module):
@@ -221,8 +220,7 @@ class SeparablePINN(_Field):
     def __init__(self, domain: Box, time: tuple[float, float] | None = None, *, out_dim: int = 1, rank: int = 32,
                  hidden: Sequence[int] = (64, 64, 64), activation_name: str = "tanh",
                  periodic: bool | Sequence[bool] = False, fourier_modes: int = 1):
-        if isinstance(rank, bool) or not isinstance(rank, int) or rank < 1:
-            raise ValueError(f"`rank` must be a positive int, got {rank!r}")
+        positive_int("rank", rank)
         super().__init__(domain, time, periodic, fourier_modes)
         self.out_dim, self.rank = out_dim, rank
         self.nets = nn.ModuleList(MLP(self.inputs.width(a), rank * out_dim, hidden, activation_name)
@@ -296,140 +294,184 @@ class SeparablePINN(_Field):
         return u[..., 0] if self.out_dim == 1 else u
 
 
-def project_integral(u: Tensor, total: float | Tensor, *, weights: Tensor | float, dims: Sequence[int]) -> Tensor:
-    r"""The closest field (in the weighted :math:`L^2` norm) with a prescribed integral.
-
-    .. math:: u \leftarrow u + \frac{Q - \sum_i w_i u_i}{\sum_i w_i}
-
-    where :math:`w_i` are quadrature weights (``L_1 \cdots L_d / N`` on a periodic grid, the rectangle
-    rule, spectrally accurate). After it, :math:`\sum_i w_i u_i = Q` to round-off, and the shift is the
-    smallest one that achieves it. Use it to enforce a conserved total such as the heat
-    :math:`\int u\,dx` of a periodic or insulated domain.
-
-    Args:
-        u: field values ``(*batch, *grid)``.
-        total: :math:`Q`, a number or a tensor broadcasting to the batch shape.
-        weights: quadrature weights broadcasting to the grid (a number for a uniform grid).
-        dims: the grid dimensions of ``u`` summed over.
-
-    Raises:
-        ValueError: empty ``dims`` or non-positive total weight.
-
-    Example:
-        >>> u = torch.rand(4, 16, 16, dtype=torch.float64)
-        >>> v = project_integral(u, 2.0, weights=1 / 256, dims=(-2, -1))
-        >>> torch.allclose(v.sum((-2, -1)) / 256, torch.full((4,), 2.0, dtype=torch.float64))
-        True
-    """
-    dims = tuple(dims)
-    if not dims:
-        raise ValueError("`dims` must name at least one grid dimension")
-    w = torch.as_tensor(weights, dtype=u.dtype, device=u.device) * torch.ones_like(u)
-    wsum = w.sum(dims, keepdim=True)
-    if not bool((wsum > 0).all()):
-        raise ValueError("`weights` must have a positive sum")
-    q = torch.as_tensor(total, dtype=u.dtype, device=u.device)
-    q = q.reshape(*q.shape, *([1] * len(dims)))
-    return u + (q - (w * u).sum(dims, keepdim=True)) / wsum
-
-
 class ConservativePINN(nn.Module):
-    r"""A physics-informed field corrected so that a conservation law holds to round-off.
+    r"""Base of the conservation-corrected fields: a physics-informed field whose output satisfies a
+    conservation law to round-off (:class:`LerayPINN`, :class:`StreamFunctionPINN`, :class:`IntegralPINN`).
 
-    ``method="leray"`` (periodic box): the model's velocity :math:`u_\theta` (its first ``d`` outputs;
-    further ones, such as a pressure, are dropped) on a periodic grid is replaced by its Leray projection
-
-    .. math:: u \leftarrow u_\theta + \nabla\phi, \qquad \nabla^2\phi = -\nabla\cdot u_\theta,
-
-    solved by FFT (:func:`physwm.pde.leray_project`): mass conservation :math:`\nabla\cdot u = 0`
-    holds to round-off, and since the projection is orthogonal and a divergence-free solution is its
-    own projection, the projected field is never farther from it in :math:`L^2` than the raw one.
-
-    ``method="stream_function"`` (any domain, the documented alternative for walls): the model predicts
-    a stream function :math:`\psi` (2-D, ``out_dim = 1``) or a vector potential :math:`A` (3-D,
-    ``out_dim = 3``) and the velocity is :math:`u = (\partial_y\psi, -\partial_x\psi)` or
-    :math:`u = \nabla\times A`, divergence-free identically at every point.
-
-    ``method="integral"`` (periodic box): a scalar field whose total :math:`\int u\,dx = Q(t)` is known
-    (the heat of a periodic or insulated body) is shifted by :func:`project_integral` so the total
-    holds to round-off.
-
-    Args:
-        model: a :class:`PINN` or :class:`SeparablePINN` (anything with ``predict(x, t)``, ``domain``,
-            ``time`` and ``out_dim``).
-        method: ``"leray"``, ``"stream_function"`` or ``"integral"``.
-        total: for ``"integral"``: :math:`Q`, a number or a function ``total(t) -> (T,)``.
+    Each wraps a field model (:class:`PINN` or :class:`SeparablePINN`, any
+    :class:`~physwm._typing.Field`) and is itself a :class:`~physwm._typing.Field`: :meth:`predict`
+    (= ``forward``) evaluates the corrected field at scattered points, :meth:`field` on the periodic grid
+    ``x = lower + j L / n`` of the box.
 
     Shapes:
-        ``field(t, n)``: ``t (T,)`` -> ``(T, d, n_1, ..., n_d)`` (velocity) or ``(T, n_1, ..., n_d)``
-        (scalar) on the periodic grid ``x = lower + j L / n``. ``forward(x, t)`` (stream function only):
-        ``(*points, d)`` -> ``(*points, d)``.
-
-    Raises:
-        ValueError: an unknown method, a model with the wrong ``out_dim`` for it, a grid method on a
-            model that is not periodic, or ``"integral"`` without ``total``.
-
-    Example:
-        >>> from physwm.pde import Box
-        >>> box = Box([0.0, 0.0], [2 * math.pi, 2 * math.pi])
-        >>> flow = ConservativePINN(PINN(box, (0.0, 1.0), out_dim=2, periodic=True).double(), method="leray")
-        >>> u = flow.field(torch.tensor([0.0, 0.5], dtype=torch.float64), 32)
-        >>> bool(spectral_divergence(u, dim=2).abs().max() < 1e-10)
-        True
+        ``forward(x, t)``: ``x (*points, d)``, ``t (*points,)`` -> ``(*points, m)`` (or ``(*points,)`` for a
+        scalar); ``field(t, n)``: ``t (T,)`` -> ``(T, d, n_1, ..., n_d)`` (velocity) or ``(T, n_1, ..., n_d)``.
     """
 
-    METHODS = ("leray", "stream_function", "integral")
-
-    def __init__(self, model: nn.Module, *, method: str = "leray", total: float | Callable[[Tensor], Tensor] | None = None):
+    def __init__(self, model: nn.Module, out_dim: int, *, periodic: bool):
         super().__init__()
-        if method not in self.METHODS:
-            raise ValueError(f"`method` must be one of {self.METHODS}, got {method!r}")
-        if not all(hasattr(model, a) for a in ("predict", "domain", "time", "out_dim")):
-            raise TypeError(f"`model` must be a PINN or SeparablePINN, got {type(model).__name__}")
+        if not isinstance(model, Field):
+            raise ArgumentTypeError(f"`model` must be a field (a PINN or SeparablePINN: predict(x, t), domain, time, "
+                                    f"out_dim), got {type(model).__name__}")
         d = model.domain.dim
-        need = {"leray": d, "stream_function": 1 if d == 2 else 3, "integral": 1}[method]
         if d not in (2, 3):
-            raise ValueError(f"ConservativePINN needs a 2-D or 3-D domain, got {d}-D")
-        if model.out_dim != need and not (method == "leray" and model.out_dim > d):
-            at_least = " or more" if method == "leray" else ""
-            raise ValueError(f"method {method!r} in {d}-D needs a model with out_dim={need}{at_least}, got {model.out_dim}")
-        if method != "stream_function" and not all(model.inputs.periodic[:d]):
-            raise ValueError(f"method {method!r} projects on a periodic grid: build the model with periodic=True "
-                             "(for walls use method='stream_function')")
-        if method == "integral" and total is None:
-            raise ValueError("method 'integral' needs the conserved `total` (a number or total(t))")
-        self.model, self.method, self.total = model, method, total
+            raise ArgumentValueError(f"{type(self).__name__} needs a 2-D or 3-D domain, got {d}-D")
+        inputs = getattr(model, "inputs", None)
+        if periodic and (inputs is None or not all(inputs.periodic[:d])):
+            raise ArgumentValueError(f"{type(self).__name__} projects on a periodic grid: build the model with "
+                                     "periodic=True (for walls use StreamFunctionPINN)")
+        self.model, self.out_dim = model, out_dim
+
+    @property
+    def domain(self) -> Box:
+        return self.model.domain
+
+    @property
+    def time(self) -> tuple[float, float] | None:
+        return self.model.time
 
     def grid_points(self, t: Tensor, n: int | Sequence[int]) -> tuple[Tensor, Tensor | None, tuple[int, ...]]:
         """The periodic grid at times ``t``: ``x (T, n_1, ..., n_d, d)``, ``t (T, n_1, ..., n_d)`` and the grid shape."""
-        model = self.model
-        axes = model.domain.grid(n, endpoint=False, dtype=t.dtype, device=t.device)
+        axes = self.domain.grid(n, endpoint=False, dtype=t.dtype, device=t.device)
         shape = tuple(c.numel() for c in axes)
         x = torch.stack(torch.meshgrid(*axes, indexing="ij"), dim=-1)
         x = x.expand(t.numel(), *x.shape).contiguous()
-        tt = t.reshape(-1, *([1] * len(shape))).expand(t.numel(), *shape) if model.time is not None else None
+        tt = t.reshape(-1, *([1] * len(shape))).expand(t.numel(), *shape) if self.time is not None else None
         return x, tt, shape
 
-    def field(self, t: Tensor, n: int | Sequence[int]) -> Tensor:
-        """The corrected field on the periodic ``n_1 x ... x n_d`` grid at times ``t`` (see the class doc)."""
+    def _times(self, t: Tensor) -> Tensor:
         if not isinstance(t, Tensor) or t.dim() != 1:
-            raise ValueError(f"`t` must be a 1-D tensor of times, got {t if not isinstance(t, Tensor) else tuple(t.shape)}")
-        d = self.model.domain.dim
-        x, tt, shape = self.grid_points(t, n)
-        if self.method == "stream_function":
-            u = self(x, tt)
-            return u.movedim(-1, 1)
-        u = self.model.predict(x, tt)
-        lengths = self.model.domain.lengths
-        if self.method == "leray":
-            return leray_project(u[..., :d].movedim(-1, 1), dim=d, lengths=lengths)
-        q = self.total(t) if callable(self.total) else self.total
-        return project_integral(u, q, weights=math.prod(lengths) / math.prod(shape), dims=tuple(range(-d, 0)))
+            raise ArgumentValueError(f"`t` must be a 1-D tensor of times, got {describe(t)}")
+        return t
+
+    def field(self, t: Tensor, n: int | Sequence[int] | None = None) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def predict(self, x: Tensor, t: Tensor | None = None) -> Tensor:
+        """The corrected field at scattered points (the :class:`~physwm._typing.Field` protocol)."""
+        return self(x, t)
+
+    def _per_time(self, x: Tensor, t: Tensor | None, at_grid: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
+        """Evaluate ``at_grid(times, points)`` for the points of each distinct time: ``x (*points, d)`` -> ``(*points, ...)``."""
+        _check_points(x, t, self.domain.dim, self.time is not None)
+        flat_x = x.reshape(-1, x.shape[-1])
+        if t is None:
+            return at_grid(torch.zeros(1, dtype=x.dtype, device=x.device), flat_x.unsqueeze(0))[0].reshape(
+                *x.shape[:-1], *self._value_shape())
+        times, index = torch.unique(t.reshape(-1), return_inverse=True)
+        out = flat_x.new_zeros(flat_x.shape[0], *self._value_shape())
+        for k in range(times.numel()):  # one grid evaluation per distinct time
+            sel = (index == k).nonzero().flatten()
+            out[sel] = at_grid(times[k: k + 1], flat_x[sel].unsqueeze(0))[0]
+        return out.reshape(*x.shape[:-1], *self._value_shape())
+
+    def _value_shape(self) -> tuple[int, ...]:
+        return () if self.out_dim == 1 else (self.out_dim,)
+
+
+class LerayPINN(ConservativePINN):
+    r"""A velocity field made divergence-free by the Leray projection on a periodic box.
+
+    The model's velocity :math:`u_\theta` (its first ``d`` outputs; further ones, such as a pressure,
+    are dropped) on the periodic ``grid`` is replaced by its Leray projection
+
+    .. math:: u \leftarrow u_\theta + \nabla\phi, \qquad \nabla^2\phi = -\nabla\cdot u_\theta,
+
+    solved by FFT (:func:`physwm.pde.leray_project`): mass conservation :math:`\nabla\cdot u = 0` holds
+    to round-off, and since the projection is orthogonal and a divergence-free solution is its own
+    projection, the projected field is never farther from it in :math:`L^2` than the raw one. At
+    scattered points (:meth:`forward`) the projected grid field is evaluated by its band-limited Fourier
+    series (:func:`physwm.pde.fourier_interpolate`), divergence-free at every point; this costs one grid
+    evaluation of the network per distinct time in ``t``.
+
+    Args:
+        model: a periodic :class:`PINN` or :class:`SeparablePINN` with ``out_dim >= d``.
+        grid: points per axis of the projection grid used by :meth:`forward` (and by :meth:`field` when
+            no ``n`` is given).
+
+    Raises:
+        ValueError: a model that is not periodic, has fewer than ``d`` outputs, or a non-2-D/3-D domain.
+
+    Example:
+        >>> from physwm.pde import Box, divergence
+        >>> box = Box([0.0, 0.0], [2 * math.pi, 2 * math.pi])
+        >>> flow = LerayPINN(PINN(box, (0.0, 1.0), out_dim=2, periodic=True).double(), grid=32)
+        >>> u = flow.field(torch.tensor([0.0, 0.5], dtype=torch.float64))
+        >>> bool(divergence(u, dim=2).abs().max() < 1e-10)
+        True
+    """
+
+    def __init__(self, model: nn.Module, *, grid: int | Sequence[int] = 64):
+        d = model.domain.dim if isinstance(model, Field) else 0
+        super().__init__(model, d, periodic=True)
+        if model.out_dim < d:
+            raise ArgumentValueError(f"LerayPINN in {d}-D needs a model with out_dim >= {d} (the velocity), got "
+                                     f"{model.out_dim}")
+        self.grid = grid
+
+    def _raw(self, t: Tensor, n) -> Tensor:
+        x, tt, _ = self.grid_points(t, n)
+        return self.model.predict(x, tt)[..., : self.domain.dim].movedim(-1, 1)
+
+    def field(self, t: Tensor, n: int | Sequence[int] | None = None) -> Tensor:
+        """The projected velocity on the periodic grid at times ``t``: ``(T, d, n_1, ..., n_d)``."""
+        u = self._raw(self._times(t), self.grid if n is None else n)
+        return leray_project(u, dim=self.domain.dim, lengths=self.domain.lengths)
 
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
-        """Divergence-free velocity at points (``method="stream_function"``), ``(*points, d)``."""
-        if self.method != "stream_function":
-            raise ValueError(f"method {self.method!r} is a grid projection: call .field(t, n)")
+        """The projected velocity at points ``x (*points, d)``, ``t (*points,)`` -> ``(*points, d)``."""
+        def at_grid(times: Tensor, pts: Tensor) -> Tensor:
+            u = self.field(times)  # (1, d, n, ..., n)
+            return fourier_interpolate(u[0], pts[0], dim=self.domain.dim, lengths=self.domain.lengths,
+                                       lower=self.domain.lower).movedim(0, -1).unsqueeze(0)
+
+        return self._per_time(x, t, at_grid)
+
+    @torch.no_grad()
+    def divergence_error(self, t: Tensor, n: int | Sequence[int] | None = None) -> tuple[float, float]:
+        """Max spectral divergence of the raw and of the projected velocity on the grid."""
+        n = self.grid if n is None else n
+        raw = self._raw(self._times(t), n)
+        d, lengths = self.domain.dim, self.domain.lengths
+        before = spectral_divergence(raw, dim=d, lengths=lengths).abs().max()
+        after = spectral_divergence(leray_project(raw, dim=d, lengths=lengths), dim=d, lengths=lengths).abs().max()
+        return float(before), float(after)
+
+
+class StreamFunctionPINN(ConservativePINN):
+    r"""A velocity field that is divergence-free at every point: the curl of a learned potential.
+
+    The model predicts a stream function :math:`\psi` (2-D, ``out_dim = 1``) or a vector potential
+    :math:`A` (3-D, ``out_dim = 3``) and the velocity is :math:`u = (\partial_y\psi, -\partial_x\psi)` or
+    :math:`u = \nabla\times A`, identically divergence-free on any domain (the documented alternative
+    to :class:`LerayPINN` for walls), by reverse-mode derivatives at the points.
+
+    Args:
+        model: a :class:`PINN` or :class:`SeparablePINN` with ``out_dim`` 1 (2-D) or 3 (3-D).
+
+    Raises:
+        ValueError: a model with the wrong ``out_dim`` or a non-2-D/3-D domain.
+
+    Example:
+        >>> from physwm.pde import Box
+        >>> flow = StreamFunctionPINN(PINN(Box([0.0, 0.0], [1.0, 1.0]), (0.0, 1.0), hidden=(16,)))
+        >>> flow(torch.rand(4, 2), torch.rand(4)).shape
+        torch.Size([4, 2])
+    """
+
+    def __init__(self, model: nn.Module):
+        d = model.domain.dim if isinstance(model, Field) else 0
+        super().__init__(model, d, periodic=False)
+        need = 1 if d == 2 else 3
+        if model.out_dim != need:
+            raise ArgumentValueError(f"StreamFunctionPINN in {d}-D needs a model with out_dim={need} (the potential), "
+                                     f"got {model.out_dim}")
+
+    def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
+        """Divergence-free velocity at points ``x (*points, d)`` -> ``(*points, d)``."""
         with torch.enable_grad():
             x = x if x.requires_grad else x.detach().requires_grad_()
             potential = self.model.predict(x, t)
@@ -439,15 +481,64 @@ class ConservativePINN(nn.Module):
             return torch.stack([dA[1][..., 2] - dA[2][..., 1], dA[2][..., 0] - dA[0][..., 2],
                                 dA[0][..., 1] - dA[1][..., 0]], dim=-1)
 
-    @torch.no_grad()
-    def divergence_error(self, t: Tensor, n: int | Sequence[int]) -> tuple[float, float]:
-        """Max spectral divergence of the raw and of the corrected velocity on the grid (velocity methods)."""
-        d = self.model.domain.dim
-        if self.method != "leray":
-            raise ValueError("divergence_error compares raw and projected velocity: method must be 'leray'")
-        x, tt, _ = self.grid_points(t, n)
-        raw = self.model.predict(x, tt)[..., :d].movedim(-1, 1)
-        lengths = self.model.domain.lengths
-        before = spectral_divergence(raw, dim=d, lengths=lengths).abs().max()
-        after = spectral_divergence(leray_project(raw, dim=d, lengths=lengths), dim=d, lengths=lengths).abs().max()
-        return float(before), float(after)
+    def field(self, t: Tensor, n: int | Sequence[int] | None = None) -> Tensor:
+        """The velocity on the periodic grid of ``n`` points per axis (default 64): ``(T, d, n_1, ..., n_d)``."""
+        x, tt, _ = self.grid_points(self._times(t), 64 if n is None else n)
+        return self(x, tt).movedim(-1, 1)
+
+
+class IntegralPINN(ConservativePINN):
+    r"""A scalar field whose total :math:`\int u\,dx = Q(t)` holds to round-off, on a periodic box.
+
+    At each time the model's field is shifted by the smallest constant that gives the prescribed total
+    (:func:`physwm.pde.project_integral`, rectangle rule on the periodic grid, spectrally accurate):
+    :math:`u = u_\theta + (Q(t) - \int u_\theta\,dx)/|\Omega|`. Use it for the heat of a periodic or
+    insulated body.
+
+    Args:
+        model: a periodic :class:`PINN` or :class:`SeparablePINN` with ``out_dim = 1``.
+        total: :math:`Q`, a number or a function ``total(t) -> (T,)``.
+        grid: points per axis of the quadrature grid.
+
+    Raises:
+        ValueError: a model that is not periodic or not scalar.
+
+    Example:
+        >>> from physwm.pde import Box
+        >>> box = Box([0.0, 0.0], [1.0, 1.0])
+        >>> heat = IntegralPINN(PINN(box, (0.0, 1.0), periodic=True).double(), total=2.0, grid=16)
+        >>> u = heat.field(torch.tensor([0.0, 1.0], dtype=torch.float64))
+        >>> torch.allclose(u.mean((-2, -1)), torch.full((2,), 2.0, dtype=torch.float64))
+        True
+    """
+
+    def __init__(self, model: nn.Module, total: float | Callable[[Tensor], Tensor], *, grid: int | Sequence[int] = 64):
+        super().__init__(model, 1, periodic=True)
+        if model.out_dim != 1:
+            raise ArgumentValueError(f"IntegralPINN needs a scalar model (out_dim=1), got out_dim={model.out_dim}")
+        if total is None:
+            raise ArgumentValueError("IntegralPINN needs the conserved `total` (a number or total(t))")
+        self.total, self.grid = total, grid
+
+    def _shift(self, t: Tensor, n) -> tuple[Tensor, Tensor]:
+        """Raw grid values ``(T, *grid)`` and the constant shift ``(T,)`` that gives each time its total."""
+        x, tt, shape = self.grid_points(t, n)
+        u = self.model.predict(x, tt)
+        q = self.total(t) if callable(self.total) else self.total
+        d = self.domain.dim
+        shifted = project_integral(u, q, weights=self.domain.volume / math.prod(shape), dims=tuple(range(-d, 0)))
+        return u, (shifted - u).flatten(1)[:, 0]
+
+    def field(self, t: Tensor, n: int | Sequence[int] | None = None) -> Tensor:
+        """The corrected field on the periodic grid at times ``t``: ``(T, n_1, ..., n_d)``."""
+        u, shift = self._shift(self._times(t), self.grid if n is None else n)
+        return u + shift.reshape(-1, *([1] * (u.dim() - 1)))
+
+    def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
+        """The corrected field at points ``x (*points, d)``, ``t (*points,)`` -> ``(*points,)``."""
+        def at_grid(times: Tensor, pts: Tensor) -> Tensor:
+            _, shift = self._shift(times, self.grid)
+            tt = None if self.time is None else times.expand(pts.shape[:-1])
+            return self.model.predict(pts, tt) + shift.reshape(-1, 1)
+
+        return self._per_time(x, t, at_grid)

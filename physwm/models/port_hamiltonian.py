@@ -7,21 +7,14 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
-from physwm.state import autograd_gradient
-from physwm.models.hamiltonian import HNN, _check_dof, _check_y
+from physwm._errors import ArgumentValueError
+from physwm._validate import choice, integer, positive_int
+from physwm._validate import tensor as check_tensor
+from physwm.models.hamiltonian import HNN
 from physwm.nn import MLP
+from physwm.state import autograd_gradient, expand_time, merge_qp, split_qp
 
 __all__ = ["PHNN"]
-
-_DISSIPATION = (None, "constant", "state")
-_ON = ("p", "full")
-_STRUCTURE = ("canonical", "learned")
-_INPUT = ("constant", "state")
-
-
-def _choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}, got {value!r}")
 
 
 class PHNN(nn.Module):
@@ -80,13 +73,12 @@ class PHNN(nn.Module):
                  dissipation: str | None = "state", dissipation_on: str = "p", structure: str = "canonical",
                  input_matrix: str = "constant", forcing: bool = False, forcing_hidden: Sequence[int] = (64, 64)):
         super().__init__()
-        self.dof = _check_dof(dof)
-        if isinstance(action_dim, bool) or not isinstance(action_dim, int) or action_dim < 0:
-            raise ValueError(f"`action_dim` must be an int >= 0, got {action_dim!r}")
-        _choice("dissipation", dissipation, _DISSIPATION)
-        _choice("dissipation_on", dissipation_on, _ON)
-        _choice("structure", structure, _STRUCTURE)
-        _choice("input_matrix", input_matrix, _INPUT)
+        self.dof = positive_int("dof", dof)
+        integer("action_dim", action_dim, minimum=0)
+        choice("dissipation", dissipation, (None, "constant", "state"))
+        choice("dissipation_on", dissipation_on, ("p", "full"))
+        choice("structure", structure, ("canonical", "learned"))
+        choice("input_matrix", input_matrix, ("constant", "state"))
         self.action_dim, self.dissipation, self.dissipation_on = action_dim, dissipation, dissipation_on
         self.structure, self.input_matrix_kind = structure, input_matrix
         n, d = dof, 2 * dof
@@ -120,7 +112,7 @@ class PHNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """Learned energy of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        return self.hnn.energy(_check_y(y, 2 * self.dof, "PHNN"))
+        return self.hnn.energy(y)
 
     def structure_matrix(self) -> Tensor:
         """``J`` (``2n × 2n``), skew-symmetric."""
@@ -137,7 +129,7 @@ class PHNN(nn.Module):
 
     def dissipation_matrix(self, y: Tensor) -> Tensor:
         """``R(y) = L Lᵀ`` embedded in the ``2n × 2n`` state space, shape ``(*batch, 2n, 2n)``; PSD."""
-        y = _check_y(y, 2 * self.dof, "PHNN")
+        y = check_tensor("y", y, last=2 * self.dof)
         d = 2 * self.dof
         out = torch.zeros(*y.shape[:-1], d, d, dtype=y.dtype, device=y.device)
         lf = self._factor(y)
@@ -147,7 +139,7 @@ class PHNN(nn.Module):
 
     def input_matrix(self, y: Tensor) -> Tensor:
         """``G(y)``, shape ``(*batch, 2n, m)``."""
-        y = _check_y(y, 2 * self.dof, "PHNN")
+        y = check_tensor("y", y, last=2 * self.dof)
         d, m = 2 * self.dof, self.action_dim
         if m == 0:
             return y.new_zeros(*y.shape[:-1], d, 0)
@@ -156,29 +148,26 @@ class PHNN(nn.Module):
         return self.input_net(y).reshape(*y.shape[:-1], d, m)
 
     def forcing(self, t: Tensor, like: Tensor) -> Tensor:
-        """``F(t)`` broadcast to ``like``'s shape ``(*batch, 2n)`` (zeros without a forcing network)."""
+        """``F(t) = [0, F_p(t)]`` at ``like``'s batch, shape ``(*batch, 2n)`` (zeros without a forcing network).
+
+        ``t`` is a scalar or one time per batch entry ``(*batch,)``.
+        """
         if self.forcing_net is None:
             return torch.zeros_like(like)
-        tt = torch.as_tensor(t, dtype=like.dtype, device=like.device).reshape(1)
-        fp = self.forcing_net(tt)
-        return torch.cat([torch.zeros_like(fp), fp], -1).expand_as(like)
+        fp = self.forcing_net(expand_time(t, like).unsqueeze(-1))
+        return merge_qp(torch.zeros_like(fp), fp)
 
     # --- dynamics ------------------------------------------------------------------------------
     def _check_u(self, y: Tensor, u: Tensor | None) -> Tensor | None:
         if u is None:
             return None
         if self.action_dim == 0:
-            raise ValueError("PHNN was built with action_dim=0 but got an action `u`; build it with action_dim=m")
-        if not isinstance(u, Tensor):
-            raise TypeError(f"`u` must be a torch.Tensor of shape (*batch, {self.action_dim}), got {type(u).__name__}")
-        if u.shape[-1:] != (self.action_dim,):
-            raise ValueError(f"`u` must have shape (*batch, {self.action_dim}) (action_dim={self.action_dim}), "
-                             f"got {tuple(u.shape)}")
-        return u.to(y)
+            raise ArgumentValueError("PHNN was built with action_dim=0 but got an action `u`; build it with action_dim=m")
+        return check_tensor("u", u, last=self.action_dim).to(y)
 
     def _terms(self, t: Tensor, y: Tensor, u: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """``∇H``, ``R ∇H`` and the external input ``G u + F`` at ``y``."""
-        y = _check_y(y, 2 * self.dof, "PHNN")
+        y = check_tensor("y", y, last=2 * self.dof)
         u = self._check_u(y, u)
         g = autograd_gradient(self.hnn.energy, y)
         d = 2 * self.dof
@@ -195,9 +184,9 @@ class PHNN(nn.Module):
 
     def forward(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> Tensor:
         g, rg, external = self._terms(t, y, u)
-        n = self.dof
         if self.structure == "canonical":
-            jg = torch.cat([g[..., n:], -g[..., :n]], -1)
+            dh_dq, dh_dp = split_qp(g)
+            jg = merge_qp(dh_dp, -dh_dq)
         else:
             jg = g @ self.structure_matrix().to(g).T
         return jg - rg + external

@@ -14,7 +14,8 @@ from e3nn.nn import Gate
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
-from physwm.models._graph_inputs import check_graph, check_positive_int
+from physwm._validate import integer, positive_int
+from physwm.models._graph_inputs import check_graph, graph_irreps_in
 
 __all__ = ["SEGNN", "SteerableLinear", "SteerableGatedLinear", "balanced_irreps"]
 
@@ -31,8 +32,7 @@ def balanced_irreps(dim: int, lmax: int) -> o3.Irreps:
         >>> balanced_irreps(64, 1)
         32x0e+11x1o
     """
-    check_positive_int("dim", dim)
-    check_positive_int("lmax", lmax, 0)
+    positive_int("dim", dim), integer("lmax", lmax, minimum=0)
     share = dim / (lmax + 1)
     return o3.Irreps([(max(1, round(share / (2 * l + 1))), (l, (-1) ** l)) for l in range(lmax + 1)])
 
@@ -169,10 +169,10 @@ class SEGNN(nn.Module):
     def __init__(self, node_dim: int, edge_dim: int = 0, hidden_irreps: str | o3.Irreps | None = None,
                  lmax_attr: int = 1, layers: int = 4):
         super().__init__()
-        self.node_dim = check_positive_int("node_dim", node_dim)
-        self.edge_dim = check_positive_int("edge_dim", edge_dim, 0)
-        check_positive_int("layers", layers)
-        self.lmax_attr = check_positive_int("lmax_attr", lmax_attr)
+        self.node_dim = positive_int("node_dim", node_dim)
+        self.edge_dim = integer("edge_dim", edge_dim, minimum=0)
+        positive_int("layers", layers)
+        self.lmax_attr = positive_int("lmax_attr", lmax_attr)
         hidden = balanced_irreps(64, 1) if hidden_irreps is None else o3.Irreps(hidden_irreps)
         if not any(ir == o3.Irrep("0e") for _, ir in hidden):
             raise ValueError(f"`hidden_irreps` must contain even scalars (0e), got {hidden}")
@@ -184,9 +184,7 @@ class SEGNN(nn.Module):
         self.layers = nn.ModuleList([_SEGNNLayer(hidden, self.attr_irreps, 1 + edge_dim) for _ in range(layers)])
         self.readout1 = SteerableGatedLinear(hidden, self.attr_irreps, hidden)
         self.readout2 = SteerableLinear(hidden, self.attr_irreps, o3.Irreps("1x1o"))
-        self.irreps_in = ["cartesian_points", o3.Irreps("1x1o"), o3.Irreps(f"{node_dim}x0e"), None,
-                          o3.Irreps(f"{edge_dim}x0e") if edge_dim else None]
-        self.irreps_out = ["cartesian_points"]
+        self.irreps_in, self.irreps_out = graph_irreps_in(node_dim, edge_dim), ["cartesian_points"]
 
     def forward(self, x: Tensor, v: Tensor, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         edge_attr = check_graph("SEGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)

@@ -4,7 +4,17 @@ collocation samplers and the problem definition a PINN is trained on."""
 from physwm.pde import autodiff
 from physwm.pde.collocation import SAMPLERS, Box
 from physwm.pde.problem import PDEProblem
-from physwm.pde.spectral import divergence, gradient, grid, laplacian, leray_project, poisson_solve, wavenumbers
+from physwm.pde.spectral import (
+    divergence,
+    fourier_interpolate,
+    gradient,
+    grid,
+    laplacian,
+    leray_project,
+    poisson_solve,
+    project_integral,
+    wavenumbers,
+)
 
 __all__ = ["wavenumbers", "grid", "gradient", "divergence", "laplacian", "poisson_solve", "leray_project",
-           "autodiff", "Box", "SAMPLERS", "PDEProblem"]
+           "fourier_interpolate", "project_integral", "autodiff", "Box", "SAMPLERS", "PDEProblem"]

@@ -6,9 +6,9 @@ r"""Collocation points: a box domain and its samplers (uniform, Sobol, grid), in
 - one 1-D coordinate set per axis for a separable PINN, whose collocation points are their
   Cartesian product (:meth:`Box.sample_axes`).
 
-Methods: ``"uniform"`` (i.i.d., from a :class:`torch.Generator`), ``"sobol"`` (scrambled Sobol
-low-discrepancy points, :class:`scipy.stats.qmc.Sobol`, seeded from the generator, so runs repeat)
-and ``"grid"`` (a tensor-product grid of cell midpoints, deterministic).
+Samplers (the ``sampler`` argument): ``"uniform"`` (i.i.d., from a :class:`torch.Generator`),
+``"sobol"`` (scrambled Sobol low-discrepancy points, :class:`scipy.stats.qmc.Sobol`, seeded from the
+generator, so runs repeat) and ``"grid"`` (a tensor-product grid of cell midpoints, deterministic).
 """
 
 from __future__ import annotations
@@ -19,28 +19,19 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
+from physwm._validate import choice, positive_int
+
 __all__ = ["Box", "SAMPLERS"]
 
 SAMPLERS = ("uniform", "sobol", "grid")
 
 
-def _check_n(name: str, n: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"`{name}` must be a positive int, got {n!r}")
-    return n
-
-
-def _check_method(method: str) -> str:
-    if method not in SAMPLERS:
-        raise ValueError(f"`method` must be one of {SAMPLERS}, got {method!r}")
-    return method
-
-
-def _unit_points(n: int, d: int, method: str, generator: torch.Generator | None) -> Tensor:
+def _unit_points(n: int, d: int, sampler: str, generator: torch.Generator | None) -> Tensor:
     """``n`` points in ``[0, 1]^d`` (float64, CPU)."""
-    if method == "uniform":
+    if sampler == "uniform":
         return torch.rand(n, d, generator=generator, dtype=torch.float64)
-    if method == "sobol":
+    if sampler == "sobol":
         from scipy.stats import qmc  # scipy is only needed for Sobol points
 
         seed = int(torch.randint(0, 2**31 - 1, (), generator=generator))
@@ -66,7 +57,7 @@ class Box:
 
     Example:
         >>> box = Box([0.0, 0.0], [1.0, 2.0])
-        >>> box.sample(8, method="sobol", generator=torch.Generator().manual_seed(0)).shape
+        >>> box.sample(8, sampler="sobol", generator=torch.Generator().manual_seed(0)).shape
         torch.Size([8, 2])
     """
 
@@ -101,17 +92,17 @@ class Box:
         lo = torch.tensor(self.lower, dtype=torch.float64)
         return (lo + unit * (torch.tensor(self.upper, dtype=torch.float64) - lo)).to(dtype=dtype, device=device)
 
-    def sample(self, n: int, *, method: str = "sobol", generator: torch.Generator | None = None,
+    def sample(self, n: int, *, sampler: str = "sobol", generator: torch.Generator | None = None,
                dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> Tensor:
         """``n`` interior points, shape ``(n, d)``. ``"grid"`` needs ``n = k**d``.
 
         Raises:
-            ValueError: bad ``n`` or ``method``.
+            ValueError: bad ``n`` or ``sampler``.
         """
-        _check_n("n", n)
-        return self._scale(_unit_points(n, self.dim, _check_method(method), generator), dtype, device)
+        positive_int("n", n)
+        return self._scale(_unit_points(n, self.dim, choice("sampler", sampler, SAMPLERS), generator), dtype, device)
 
-    def sample_axes(self, n: int | Sequence[int], *, method: str = "uniform", generator: torch.Generator | None = None,
+    def sample_axes(self, n: int | Sequence[int], *, sampler: str = "uniform", generator: torch.Generator | None = None,
                     dtype: torch.dtype = torch.float32, device: torch.device | str | None = None) -> list[Tensor]:
         """One sorted 1-D coordinate tensor per axis (``n`` points each, or ``n[a]`` on axis ``a``).
 
@@ -119,19 +110,19 @@ class Box:
         from ``sum(n)`` coordinates.
 
         Raises:
-            ValueError: bad ``n`` or ``method``.
+            ValueError: bad ``n`` or ``sampler``.
         """
         ns = [n] * self.dim if isinstance(n, int) else list(n)
         if len(ns) != self.dim:
             raise ValueError(f"`n` must be an int or one count per axis ({self.dim}), got {n!r}")
-        _check_method(method)
+        choice("sampler", sampler, SAMPLERS)
         out = []
         for a, k in enumerate(ns):
-            unit = _unit_points(_check_n("n", k), 1, method, generator)[:, 0].sort().values
+            unit = _unit_points(positive_int("n", k), 1, sampler, generator)[:, 0].sort().values
             out.append(self.lower[a] + unit.to(dtype=dtype, device=device) * self.lengths[a])
         return out
 
-    def sample_boundary(self, n: int, *, axes: Sequence[int] | None = None, method: str = "uniform",
+    def sample_boundary(self, n: int, *, axes: Sequence[int] | None = None, sampler: str = "uniform",
                         generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
                         device: torch.device | str | None = None) -> Tensor:
         """``n`` points on the faces normal to ``axes`` (default all), faces chosen in proportion to their area.
@@ -140,17 +131,17 @@ class Box:
             ``(n, d)``.
 
         Raises:
-            ValueError: bad ``n``, ``method`` (``"grid"`` is not offered on faces) or ``axes``.
+            ValueError: bad ``n``, ``sampler`` (``"grid"`` is not offered on faces) or ``axes``.
         """
-        _check_n("n", n)
-        if method == "grid":
-            raise ValueError("`method` for boundary points must be 'uniform' or 'sobol', got 'grid'")
+        positive_int("n", n)
+        if sampler == "grid":
+            raise ArgumentValueError("`sampler` for boundary points must be 'uniform' or 'sobol', got 'grid'")
         axes = list(range(self.dim)) if axes is None else list(axes)
         if not axes or any(not isinstance(a, int) or not 0 <= a < self.dim for a in axes):
             raise ValueError(f"`axes` must be non-empty ints in [0, {self.dim}), got {axes!r}")
         areas = torch.tensor([self.volume / self.lengths[a] for a in axes for _ in (0, 1)], dtype=torch.float64)
         face = torch.multinomial(areas / areas.sum(), n, replacement=True, generator=generator)
-        unit = _unit_points(n, self.dim, _check_method(method), generator)
+        unit = _unit_points(n, self.dim, choice("sampler", sampler, SAMPLERS), generator)
         axis = torch.tensor(axes)[face // 2]
         unit[torch.arange(n), axis] = (face % 2).to(torch.float64)
         return self._scale(unit, dtype, device)
@@ -163,7 +154,7 @@ class Box:
             raise ValueError(f"`n` must be an int or one count per axis ({self.dim}), got {n!r}")
         out = []
         for a, k in enumerate(ns):
-            _check_n("n", k)
+            positive_int("n", k)
             if endpoint:
                 out.append(torch.linspace(self.lower[a], self.upper[a], k, dtype=dtype, device=device))
             else:

@@ -83,6 +83,21 @@ class PDEProblem:
         d = self.domain.dim
         return (z[..., :d], z[..., d] if self.time is not None else None)
 
+    @staticmethod
+    def leading(u: Tensor, ref: Tensor) -> Tensor:
+        """``u`` restricted to the components that data ``ref`` give (data may omit trailing ones, such as a
+        pressure): ``u`` itself when the shapes agree.
+
+        Raises:
+            ValueError: shapes that no restriction reconciles.
+        """
+        if u.shape == ref.shape:
+            return u
+        if u.dim() == ref.dim() and u.shape[:-1] == ref.shape[:-1] and ref.shape[-1] <= u.shape[-1]:
+            return u[..., : ref.shape[-1]]
+        raise ValueError(f"data of shape {tuple(ref.shape)} do not match the model output {tuple(u.shape)} "
+                         "(they may give the leading components only)")
+
     def residual_terms(self, u: Tensor, x: Tensor, t: Tensor | None) -> list[Tensor]:
         """The residual as a list of tensors, with a clear error for a non-tensor result."""
         r = self.residual(u, x, t)

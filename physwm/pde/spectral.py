@@ -21,7 +21,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["wavenumbers", "gradient", "divergence", "laplacian", "poisson_solve", "leray_project", "grid"]
+__all__ = ["wavenumbers", "gradient", "divergence", "laplacian", "poisson_solve", "leray_project", "grid",
+           "fourier_interpolate", "project_integral"]
 
 Lengths = float | Sequence[float]
 
@@ -266,3 +267,101 @@ def leray_project(u: Tensor, *, dim: int, lengths: Lengths = 2 * math.pi) -> Ten
     k_dot_u = sum(k * uh.select(-dim - 1, a) for a, k in enumerate(ks)) / safe
     out = torch.stack([uh.select(-dim - 1, a) - k * k_dot_u for a, k in enumerate(ks)], dim=-dim - 1)
     return _inverse(out, shape)
+
+
+def fourier_interpolate(f: Tensor, x: Tensor, *, dim: int, lengths: Lengths = 2 * math.pi,
+                        lower: float | Sequence[float] = 0.0, chunk: int = 4096) -> Tensor:
+    r"""Evaluate the band-limited trigonometric interpolant of periodic grid fields at scattered points.
+
+    .. math:: f(x) = \frac{1}{N} \sum_{|m_a| < n_a/2} \hat f_m \, e^{i k_m \cdot (x - x_0)}, \qquad k_m = 2\pi m / L,
+
+    the Fourier series of the grid values with the Nyquist modes of even axes left out (they have no
+    well-defined derivative, as in the rest of this module). The result is a smooth periodic field
+    whose derivatives are those of the series, so a field projected with :func:`leray_project` stays
+    divergence-free at every point; at the grid points it reproduces the values up to their Nyquist
+    component.
+
+    Args:
+        f: grid fields ``(*batch, n_1, ..., n_d)`` (leading dimensions, e.g. components, are kept).
+        x: points ``(P, d)`` (the same for every batch entry) or ``(*batch, P, d)``.
+        dim: number of spatial dimensions ``d`` (2 or 3).
+        lengths: box side lengths.
+        lower: the box's lower corner :math:`x_0` (the grid point ``j = 0``).
+        chunk: points per evaluation block (memory ``chunk * n^(d-1)`` complex numbers).
+
+    Shapes:
+        returns ``(*batch, P)``.
+
+    Raises:
+        ValueError: bad shapes, ``dim`` or ``lengths``.
+
+    Example:
+        >>> xg, yg = grid((16, 16))
+        >>> pts = torch.rand(5, 2, dtype=torch.float64) * 2 * math.pi
+        >>> f = fourier_interpolate(torch.sin(xg) * torch.cos(2 * yg), pts, dim=2)
+        >>> bool((f - torch.sin(pts[:, 0]) * torch.cos(2 * pts[:, 1])).abs().max() < 1e-12)
+        True
+    """
+    f = _check_field("f", f, _check_dim(dim), vector=False)
+    lens = _lengths(lengths, dim)
+    x0 = [float(lower)] * dim if isinstance(lower, (int, float)) else [float(v) for v in lower]
+    shape = tuple(f.shape[-dim:])
+    batch = f.shape[:-dim]
+    if not isinstance(x, Tensor) or x.dim() < 2 or x.shape[-1] != dim:
+        raise ValueError(f"`x` must have shape (P, {dim}) or (*batch, P, {dim}), got "
+                         f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+    x = x.to(f.dtype).expand(*batch, *x.shape[-2:])
+    fh = torch.fft.fftn(f, dim=tuple(range(-dim, 0)))
+    ms = [torch.fft.fftfreq(n, d=1.0 / n, dtype=f.dtype, device=f.device) for n in shape]
+    for a, (n, m) in enumerate(zip(shape, ms)):
+        if n % 2 == 0:
+            keep = (m.abs() != n // 2).to(fh.dtype)
+            view = [1] * dim
+            view[a] = n
+            fh = fh * keep.reshape(view)
+    out = []
+    for start in range(0, x.shape[-2], chunk):
+        xc = x[..., start: start + chunk, :]
+        g = fh.unsqueeze(-dim - 1)  # (*batch, 1, n_1, ..., n_d): the point axis broadcasts
+        for a in reversed(range(dim)):  # contract the last grid axis with exp(i k_a (x_a - x0_a)), one at a time
+            phase = torch.exp(1j * (2 * math.pi / lens[a]) * (xc[..., a: a + 1] - x0[a]) * ms[a])  # (*batch, p, n_a)
+            g = (g * phase.reshape(*phase.shape[:-1], *([1] * a), shape[a])).sum(-1)
+        out.append(g.real / math.prod(shape))
+    return torch.cat(out, dim=-1)
+
+
+def project_integral(u: Tensor, total: float | Tensor, *, weights: Tensor | float, dims: Sequence[int]) -> Tensor:
+    r"""The closest field (in the weighted :math:`L^2` norm) with a prescribed integral.
+
+    .. math:: u \leftarrow u + \frac{Q - \sum_i w_i u_i}{\sum_i w_i}
+
+    where :math:`w_i` are quadrature weights (``L_1 \cdots L_d / N`` on a periodic grid, the rectangle
+    rule, spectrally accurate). After it, :math:`\sum_i w_i u_i = Q` to round-off, and the shift is the
+    smallest one that achieves it. Use it to enforce a conserved total such as the heat
+    :math:`\int u\,dx` of a periodic or insulated domain.
+
+    Args:
+        u: field values ``(*batch, *grid)``.
+        total: :math:`Q`, a number or a tensor broadcasting to the batch shape.
+        weights: quadrature weights broadcasting to the grid (a number for a uniform grid).
+        dims: the grid dimensions of ``u`` summed over.
+
+    Raises:
+        ValueError: empty ``dims`` or non-positive total weight.
+
+    Example:
+        >>> u = torch.rand(4, 16, 16, dtype=torch.float64)
+        >>> v = project_integral(u, 2.0, weights=1 / 256, dims=(-2, -1))
+        >>> torch.allclose(v.sum((-2, -1)) / 256, torch.full((4,), 2.0, dtype=torch.float64))
+        True
+    """
+    dims = tuple(dims)
+    if not dims:
+        raise ValueError("`dims` must name at least one grid dimension")
+    w = torch.as_tensor(weights, dtype=u.dtype, device=u.device) * torch.ones_like(u)
+    wsum = w.sum(dims, keepdim=True)
+    if not bool((wsum > 0).all()):
+        raise ValueError("`weights` must have a positive sum")
+    q = torch.as_tensor(total, dtype=u.dtype, device=u.device)
+    q = q.reshape(*q.shape, *([1] * len(dims)))
+    return u + (q - (w * u).sum(dims, keepdim=True)) / wsum

@@ -6,6 +6,7 @@ exists, gives the exact solution.
 """
 
 from physwm.systems.base import HamiltonianSystem, SeparableHamiltonianSystem, System
+from physwm.systems.charged import ChargedParticles
 from physwm.systems.fluids import NavierStokes2D
 from physwm.systems.kepler import Kepler
 from physwm.systems.lorenz import Lorenz
@@ -23,7 +24,7 @@ from physwm.systems.symbolic import (
 
 __all__ = [
     "System", "HamiltonianSystem", "SeparableHamiltonianSystem", "HarmonicOscillator", "Pendulum",
-    "DoublePendulum", "Kepler", "NBody", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
+    "DoublePendulum", "Kepler", "NBody", "ChargedParticles", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
     "PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing",
     "from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem", "SymbolicSeparableHamiltonianSystem",
     "HeatEquation", "KleinGordon", "NavierStokes2D",

@@ -7,13 +7,16 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._validate import describe, positive_int
+from physwm.state import autograd_gradient, merge_qp, split_qp
+
 __all__ = ["System", "HamiltonianSystem", "SeparableHamiltonianSystem", "uniform"]
 
 
 def uniform(n: int, d: int, low, high, *, generator, dtype, device) -> Tensor:
     """``(n, d)`` samples, uniform in ``[low, high)`` per coordinate (``low``/``high`` broadcast)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"`n` must be a positive int, got {n!r}")
+    positive_int("n", n)
     u = torch.rand(n, d, generator=generator, dtype=torch.float64)
     low = torch.as_tensor(low, dtype=torch.float64)
     high = torch.as_tensor(high, dtype=torch.float64)
@@ -23,6 +26,8 @@ def uniform(n: int, d: int, low, high, *, generator, dtype, device) -> Tensor:
 class System:
     """A ground-truth dynamical system ``dy/dt = f(t, y)``; the instance itself is the dynamics.
 
+    ``t`` is a scalar or one time per batch entry, ``(*batch,)`` (derivative labels of samples taken
+    at different times, :func:`physwm.data.make_trajectories`); autonomous systems ignore it.
     Subclasses set ``state_dim`` and implement ``__call__``; they list what they conserve in
     :meth:`invariants` and may offer :meth:`exact_solution`.
     """
@@ -53,10 +58,10 @@ class System:
 
     def _check_state(self, y: Tensor) -> Tensor:
         if not isinstance(y, Tensor):
-            raise TypeError(f"`y` must be a torch.Tensor, got {type(y).__name__}")
+            raise ArgumentTypeError(f"`y` must be a torch.Tensor, got {describe(y)}")
         if y.shape[-1:] != (self.state_dim,):
-            raise ValueError(f"{type(self).__name__} state must have shape (*batch, {self.state_dim}), "
-                             f"got {tuple(y.shape)}")
+            raise ArgumentValueError(f"{type(self).__name__} state must have shape (*batch, {self.state_dim}), "
+                                     f"got {tuple(y.shape)}")
         return y
 
     def __repr__(self) -> str:
@@ -80,25 +85,16 @@ class HamiltonianSystem(System):
 
     def grad_hamiltonian(self, q: Tensor, p: Tensor) -> tuple[Tensor, Tensor]:
         """``(dH/dq, dH/dp)``, by autograd unless a subclass gives them in closed form."""
-        from physwm.state import autograd_gradient
-
-        y = torch.cat([q, p], -1)
-        g = autograd_gradient(lambda z: self.hamiltonian(z[..., : self.dof], z[..., self.dof:]), y)
-        return g[..., : self.dof], g[..., self.dof:]
-
-    def split(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        """``y = [q, p]`` -> ``(q, p)``."""
-        return y[..., : self.dof], y[..., self.dof:]
+        g = autograd_gradient(lambda z: self.hamiltonian(*split_qp(z)), merge_qp(q, p))
+        return split_qp(g)
 
     def energy(self, y: Tensor) -> Tensor:
         """Total energy ``H(q, p)`` of states ``y`` ``(*batch, d)`` -> ``(*batch,)``."""
-        q, p = self.split(self._check_state(y))
-        return self.hamiltonian(q, p)
+        return self.hamiltonian(*split_qp(self._check_state(y)))
 
     def __call__(self, t: Tensor, y: Tensor) -> Tensor:
-        q, p = self.split(self._check_state(y))
-        dq, dp = self.grad_hamiltonian(q, p)
-        return torch.cat([dp, -dq], -1)
+        dq, dp = self.grad_hamiltonian(*split_qp(self._check_state(y)))
+        return merge_qp(dp, -dq)
 
     def invariants(self):
         return {"energy": self.energy}

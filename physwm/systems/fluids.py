@@ -20,6 +20,8 @@ import math
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
+from physwm._validate import choice, integer, nonnegative, positive, positive_int, real
 from physwm.pde import Box, PDEProblem, gradient, poisson_solve, wavenumbers
 from physwm.pde import autodiff as ad
 from physwm.systems.base import System
@@ -65,20 +67,12 @@ class NavierStokes2D(System):
 
     def __init__(self, nu: float = 1e-2, n: int = 64, length: float = 2 * math.pi, *, forcing: str | None = None,
                  amplitude: float = 1.0, forcing_wavenumber: int = 4, drag: float = 0.0):
-        if not nu > 0:
-            raise ValueError(f"`nu` must be positive, got {nu!r}")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 8 or n % 2:
-            raise ValueError(f"`n` must be an even int >= 8, got {n!r}")
-        if not (length > 0 and math.isfinite(length)):
-            raise ValueError(f"`length` must be positive and finite, got {length!r}")
-        if forcing not in (None, "kolmogorov"):
-            raise ValueError(f"`forcing` must be None or 'kolmogorov', got {forcing!r}")
-        if isinstance(forcing_wavenumber, bool) or not isinstance(forcing_wavenumber, int) or forcing_wavenumber < 1:
-            raise ValueError(f"`forcing_wavenumber` must be a positive int, got {forcing_wavenumber!r}")
-        if not drag >= 0:
-            raise ValueError(f"`drag` must be >= 0, got {drag!r}")
-        self.nu, self.n, self.length, self.forcing = float(nu), n, float(length), forcing
-        self.amplitude, self.forcing_wavenumber, self.drag = float(amplitude), forcing_wavenumber, float(drag)
+        if integer("n", n, minimum=8) % 2:
+            raise ArgumentValueError(f"`n` must be an even int >= 8, got {n!r}")
+        self.nu, self.n, self.length = positive("nu", nu), n, positive("length", length)
+        self.forcing = choice("forcing", forcing, (None, "kolmogorov"))
+        self.amplitude, self.drag = real("amplitude", amplitude), nonnegative("drag", drag)
+        self.forcing_wavenumber = positive_int("forcing_wavenumber", forcing_wavenumber)
         self.state_dim = n * n
 
     # -- layout -------------------------------------------------------------------------------
@@ -215,8 +209,7 @@ class NavierStokes2D(System):
                              dtype: torch.dtype = torch.float64, device=None, peak_wavenumber: float = 4.0) -> Tensor:
         r"""Random vorticity fields with energy spectrum peaked at ``peak_wavenumber`` (units of :math:`2\pi/L`),
         unit RMS vorticity, zero mean; shape ``(n, n_grid**2)``."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"`n` must be a positive int, got {n!r}")
+        positive_int("n", n)
         kx, ky = wavenumbers((self.n, self.n), self._lengths(), dtype=torch.float64)
         kmag = torch.sqrt(kx**2 + ky**2) * self.length / (2 * math.pi)
         amp = kmag * torch.exp(-((kmag / peak_wavenumber) ** 2))

@@ -7,6 +7,9 @@ import math
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
+from physwm._validate import positive
+from physwm.state import split_qp
 from physwm.systems.base import SeparableHamiltonianSystem, uniform
 
 __all__ = ["Kepler"]
@@ -37,9 +40,7 @@ class Kepler(SeparableHamiltonianSystem):
     has_exact_solution = True
 
     def __init__(self, mu: float = 1.0):
-        if isinstance(mu, bool) or not isinstance(mu, (int, float)) or not mu > 0:
-            raise ValueError(f"`mu` must be a positive number, got {mu!r}")
-        self.mu = float(mu)
+        self.mu = positive("mu", mu)
 
     def kinetic(self, p):
         return 0.5 * (p**2).sum(-1)
@@ -56,12 +57,12 @@ class Kepler(SeparableHamiltonianSystem):
 
     def angular_momentum(self, y: Tensor) -> Tensor:
         """``L = qx py - qy px`` of states ``(*batch, 4)`` -> ``(*batch,)``."""
-        q, p = self.split(self._check_state(y))
+        q, p = split_qp(self._check_state(y))
         return q[..., 0] * p[..., 1] - q[..., 1] * p[..., 0]
 
     def runge_lenz(self, y: Tensor) -> Tensor:
         """Laplace-Runge-Lenz vector ``p × L - μ q/|q|`` (the eccentricity vector times μ), ``(*batch, 2)``."""
-        q, p = self.split(self._check_state(y))
+        q, p = split_qp(self._check_state(y))
         L = self.angular_momentum(y).unsqueeze(-1)
         return torch.stack([p[..., 1], -p[..., 0]], -1) * L - self.mu * q / q.norm(dim=-1, keepdim=True)
 
@@ -71,11 +72,9 @@ class Kepler(SeparableHamiltonianSystem):
     def orbit_state(self, eccentricity: float = 0.5, semi_major_axis: float = 1.0, *, dtype=torch.float64,
                     device=None) -> Tensor:
         """The state at periapsis of a counter-clockwise orbit with the given shape, on the x axis."""
-        if not 0 <= eccentricity < 1:
-            raise ValueError(f"`eccentricity` must lie in [0, 1) for a bound orbit, got {eccentricity}")
-        if not semi_major_axis > 0:
-            raise ValueError(f"`semi_major_axis` must be positive, got {semi_major_axis}")
-        a, e = semi_major_axis, eccentricity
+        e, a = float(eccentricity), positive("semi_major_axis", semi_major_axis)
+        if not 0 <= e < 1:
+            raise ArgumentValueError(f"`eccentricity` must lie in [0, 1) for a bound orbit, got {eccentricity!r}")
         r = a * (1 - e)
         v = math.sqrt(self.mu / a * (1 + e) / (1 - e))
         return torch.tensor([r, 0.0, 0.0, v], dtype=dtype, device=device)
@@ -89,9 +88,9 @@ class Kepler(SeparableHamiltonianSystem):
         y0 = self._check_state(y0)
         energy = self.energy(y0)
         if not bool((energy < 0).all()):
-            raise ValueError("Kepler.exact_solution covers bound orbits only: `y0` must have negative energy")
+            raise ArgumentValueError("Kepler.exact_solution covers bound orbits only: `y0` must have negative energy")
         mu = self.mu
-        q, p = self.split(y0)
+        q, p = split_qp(y0)
         a = -mu / (2 * energy)
         ecc_vec = self.runge_lenz(y0) / mu
         e = ecc_vec.norm(dim=-1)

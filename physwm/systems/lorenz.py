@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from physwm._validate import positive_int, real
 from physwm.systems.base import System
 
 __all__ = ["Lorenz"]
@@ -28,7 +29,7 @@ class Lorenz(System):
     state_dim = 3
 
     def __init__(self, sigma: float = 10.0, rho: float = 28.0, beta: float = 8.0 / 3.0):
-        self.sigma, self.rho, self.beta = float(sigma), float(rho), float(beta)
+        self.sigma, self.rho, self.beta = real("sigma", sigma), real("rho", rho), real("beta", beta)
 
     @property
     def divergence(self) -> float:
@@ -41,8 +42,7 @@ class Lorenz(System):
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """Points near the attractor: ``(0, 0, 25)`` plus standard-normal offsets scaled by (8, 8, 8)."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"`n` must be a positive int, got {n!r}")
+        positive_int("n", n)
         y = torch.tensor([0.0, 0.0, 25.0], dtype=torch.float64) + 8.0 * torch.randn(
             n, 3, generator=generator, dtype=torch.float64)
         return y.to(dtype=dtype, device=device)

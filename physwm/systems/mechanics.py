@@ -7,15 +7,12 @@ import math
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
+from physwm._validate import positive as _positive
+from physwm.state import merge_qp, split_qp
 from physwm.systems.base import HamiltonianSystem, SeparableHamiltonianSystem, uniform
 
 __all__ = ["HarmonicOscillator", "Pendulum", "DoublePendulum", "HenonHeiles"]
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0) or math.isinf(value):
-        raise ValueError(f"`{name}` must be a finite positive number, got {value!r}")
-    return float(value)
 
 
 class HarmonicOscillator(SeparableHamiltonianSystem):
@@ -62,7 +59,7 @@ class HarmonicOscillator(SeparableHamiltonianSystem):
         return self.k * q
 
     def exact_solution(self, t, y0):
-        q0, p0 = self.split(self._check_state(y0))
+        q0, p0 = split_qp(self._check_state(y0))
         wt = (self.omega * t.to(y0)).reshape(-1, *([1] * y0.dim()))
         c, s = torch.cos(wt), torch.sin(wt)
         mw = self.m * self.omega
@@ -182,13 +179,59 @@ class DoublePendulum(HamiltonianSystem):
 
     def to_velocities(self, y: Tensor) -> Tensor:
         """``[θ, p]`` -> ``[θ, θ̇]``."""
-        q, p = self.split(self._check_state(y))
-        return torch.cat([q, torch.linalg.solve(self.mass_matrix(q), p.unsqueeze(-1)).squeeze(-1)], -1)
+        q, p = split_qp(self._check_state(y))
+        return merge_qp(q, torch.linalg.solve(self.mass_matrix(q), p.unsqueeze(-1)).squeeze(-1))
 
     def from_velocities(self, x: Tensor) -> Tensor:
         """``[θ, θ̇]`` -> ``[θ, p]``."""
-        q, qd = self.split(self._check_state(x))
-        return torch.cat([q, (self.mass_matrix(q) @ qd.unsqueeze(-1)).squeeze(-1)], -1)
+        q, qd = split_qp(self._check_state(x))
+        return merge_qp(q, (self.mass_matrix(q) @ qd.unsqueeze(-1)).squeeze(-1))
+
+    def velocity_derivative(self, y: Tensor) -> Tensor:
+        """``d/dt [θ, θ̇]`` at canonical states ``y = [θ, p]`` ``(*batch, 4)``, exactly.
+
+        The time derivative of :meth:`to_velocities` along the flow, by forward-mode AD
+        (``torch.func.jvp`` of ``to_velocities`` in the direction ``dy/dt``): the labels a model that
+        works on angles and angular velocities (LNN, a neural ODE) is trained on.
+
+        Example:
+            >>> dp = DoublePendulum()
+            >>> dp.velocity_derivative(torch.tensor([0.1, 0.0, 0.0, 0.0], dtype=torch.float64)).shape
+            torch.Size([4])
+        """
+        _, dx = torch.func.jvp(self.to_velocities, (y,), (self(0.0, y),))
+        return dx
+
+    @classmethod
+    def fit(cls, x: Tensor, acceleration: Tensor, g: float = 9.81) -> DoublePendulum:
+        """The point-mass double pendulum whose accelerations best match measured ones (least squares).
+
+        ``m1 = 1`` fixes the mass scale; ``m2``, ``l1``, ``l2`` (the effective point-mass lengths of a
+        rig with massive rods) minimise the squared error of the predicted ``θ̈`` against
+        ``acceleration``, by :func:`scipy.optimize.least_squares` on their logarithms.
+
+        Args:
+            x: measured states ``[θ1, θ2, θ̇1, θ̇2]``, ``(N, 4)`` (rad, rad/s).
+            acceleration: measured ``[θ̈1, θ̈2]``, ``(N, 2)`` (rad/s²).
+            g: gravitational acceleration (m/s²).
+
+        Raises:
+            ValueError: shapes other than ``(N, 4)`` and ``(N, 2)``.
+        """
+        import numpy as np
+        from scipy.optimize import least_squares
+
+        x, acc = x.detach().double().cpu(), acceleration.detach().double().cpu()
+        if x.dim() != 2 or x.shape[-1] != 4 or acc.shape != (x.shape[0], 2):
+            raise ArgumentValueError(f"`x` must be (N, 4) and `acceleration` (N, 2), got {tuple(x.shape)} and {tuple(acc.shape)}")
+
+        def residual(log_params: np.ndarray) -> np.ndarray:
+            m2, l1, l2 = (float(v) for v in np.exp(log_params))
+            dp = cls(1.0, m2, l1, l2, g)
+            return (dp.velocity_derivative(dp.from_velocities(x))[:, 2:] - acc).flatten().numpy()
+
+        m2, l1, l2 = (float(v) for v in np.exp(least_squares(residual, np.zeros(3)).x))
+        return cls(1.0, m2, l1, l2, g)
 
     def grad_hamiltonian(self, q, p):
         m1, m2, l1, l2, g = self.m1, self.m2, self.l1, self.l2, self.g

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
+from physwm._validate import positive, nonnegative, positive_int
+from physwm.state import particles_to_state, state_to_particles, unflatten_particles
 from physwm.systems.base import SeparableHamiltonianSystem
 
 __all__ = ["NBody", "figure_eight", "FIGURE_EIGHT_PERIOD"]
@@ -25,8 +28,8 @@ class NBody(SeparableHamiltonianSystem):
     :math:`\sum_i q_i \times p_i`. Pair forces are computed densely, ``O(N²)`` per evaluation.
 
     Particle arrays ``q, p`` of shape ``(*batch, N, 3)`` are flattened into the state
-    ``y = [q.flatten(-2), p.flatten(-2)]`` of shape ``(*batch, 6N)`` by :meth:`merge`, and
-    recovered by :meth:`split_particles`.
+    ``y = [q.flatten(-2), p.flatten(-2)]`` of shape ``(*batch, 6N)`` by
+    :func:`physwm.state.particles_to_state`, and recovered by :func:`physwm.state.state_to_particles`.
 
     Args:
         masses: particle masses, length ``N >= 2`` (mass units).
@@ -45,40 +48,24 @@ class NBody(SeparableHamiltonianSystem):
     def __init__(self, masses: Sequence[float] | Tensor, G: float = 1.0, softening: float = 0.0):
         m = torch.as_tensor(masses, dtype=torch.float64).flatten()
         if m.numel() < 2 or not bool((m > 0).all()) or not bool(torch.isfinite(m).all()):
-            raise ValueError(f"`masses` must hold at least 2 finite positive values, got {m.tolist()}")
-        if not G > 0:
-            raise ValueError(f"`G` must be positive, got {G}")
-        if not softening >= 0:
-            raise ValueError(f"`softening` must be >= 0, got {softening}")
-        self.masses, self.G, self.softening = m, float(G), float(softening)
+            raise ArgumentValueError(f"`masses` must hold at least 2 finite positive values, got {m.tolist()}")
+        self.masses, self.G, self.softening = m, positive("G", G), nonnegative("softening", softening)
         self.n_bodies = m.numel()
         self.state_dim = 6 * self.n_bodies
 
     def _m(self, like: Tensor) -> Tensor:
         return self.masses.to(dtype=like.dtype, device=like.device)
 
-    def split_particles(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        """``y`` ``(*batch, 6N)`` -> ``q, p`` each ``(*batch, N, 3)``."""
-        q, p = self.split(self._check_state(y))
-        return q.unflatten(-1, (self.n_bodies, 3)), p.unflatten(-1, (self.n_bodies, 3))
-
-    @staticmethod
-    def merge(q: Tensor, p: Tensor) -> Tensor:
-        """``q, p`` ``(*batch, N, 3)`` -> ``y`` ``(*batch, 6N)``."""
-        if q.shape != p.shape or q.shape[-1:] != (3,):
-            raise ValueError(f"`q` and `p` must both have shape (*batch, N, 3), got {tuple(q.shape)} and {tuple(p.shape)}")
-        return torch.cat([q.flatten(-2), p.flatten(-2)], -1)
-
     def kinetic(self, p):
-        p = p.unflatten(-1, (self.n_bodies, 3))
+        p = unflatten_particles(p, self.n_bodies)
         return ((p**2).sum(-1) / (2 * self._m(p))).sum(-1)
 
     def grad_kinetic(self, p):
-        pp = p.unflatten(-1, (self.n_bodies, 3))
+        pp = unflatten_particles(p, self.n_bodies)
         return (pp / self._m(p).unsqueeze(-1)).flatten(-2)
 
     def _pairs(self, q: Tensor) -> tuple[Tensor, Tensor]:
-        x = q.unflatten(-1, (self.n_bodies, 3))
+        x = unflatten_particles(q, self.n_bodies)
         diff = x.unsqueeze(-2) - x.unsqueeze(-3)  # (*batch, N, N, 3): q_i - q_j
         eye = torch.eye(self.n_bodies, dtype=torch.bool, device=q.device)
         r2 = (diff**2).sum(-1) + self.softening**2
@@ -101,11 +88,11 @@ class NBody(SeparableHamiltonianSystem):
 
     def momentum(self, y: Tensor) -> Tensor:
         """Total linear momentum ``(*batch, 3)``."""
-        return self.split_particles(y)[1].sum(-2)
+        return state_to_particles(self._check_state(y), self.n_bodies)[1].sum(-2)
 
     def angular_momentum(self, y: Tensor) -> Tensor:
         """Total angular momentum about the origin ``(*batch, 3)``."""
-        q, p = self.split_particles(y)
+        q, p = state_to_particles(self._check_state(y), self.n_bodies)
         return torch.linalg.cross(q, p).sum(-2)
 
     def invariants(self):
@@ -113,14 +100,13 @@ class NBody(SeparableHamiltonianSystem):
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """Positions standard normal, velocities normal with std 0.3, centre of mass at rest at the origin."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"`n` must be a positive int, got {n!r}")
+        positive_int("n", n)
         m = self.masses.reshape(1, -1, 1)
         q = torch.randn(n, self.n_bodies, 3, generator=generator, dtype=torch.float64)
         v = 0.3 * torch.randn(n, self.n_bodies, 3, generator=generator, dtype=torch.float64)
         q = q - (m * q).sum(1, keepdim=True) / m.sum()
         v = v - (m * v).sum(1, keepdim=True) / m.sum()
-        return self.merge(q, m * v).to(dtype=dtype, device=device)
+        return particles_to_state(q, m * v).to(dtype=dtype, device=device)
 
 
 def figure_eight(*, dtype: torch.dtype = torch.float64, device=None) -> tuple[NBody, Tensor]:
@@ -137,4 +123,4 @@ def figure_eight(*, dtype: torch.dtype = torch.float64, device=None) -> tuple[NB
     v3 = torch.tensor([-0.93240737, -0.86473146, 0.0], dtype=torch.float64)
     q = torch.stack([x1, -x1, torch.zeros(3, dtype=torch.float64)])
     p = torch.stack([-v3 / 2, -v3 / 2, v3])
-    return NBody([1.0, 1.0, 1.0]), NBody.merge(q, p).to(dtype=dtype, device=device)
+    return NBody([1.0, 1.0, 1.0]), particles_to_state(q, p).to(dtype=dtype, device=device)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from physwm._validate import choice, positive
 from physwm.pde import Box, PDEProblem, wavenumbers
 from physwm.pde import autodiff as ad
 
@@ -48,10 +49,7 @@ class HeatEquation:
     def __init__(self, alpha: float = 0.05, lengths: Sequence[float] = (2 * math.pi, 2 * math.pi),
                  boundary: str = "periodic", modes: Sequence[tuple[int, int]] = ((1, 1), (2, 1), (0, 3)),
                  amplitudes: Sequence[float] = (1.0, 0.5, 0.25), mean: float = 0.0):
-        if not alpha > 0:
-            raise ValueError(f"`alpha` must be positive, got {alpha!r}")
-        if boundary not in ("periodic", "dirichlet"):
-            raise ValueError(f"`boundary` must be 'periodic' or 'dirichlet', got {boundary!r}")
+        alpha, boundary = positive("alpha", alpha), choice("boundary", boundary, ("periodic", "dirichlet"))
         lengths = tuple(float(v) for v in lengths)
         if len(lengths) != 2 or not all(v > 0 for v in lengths):
             raise ValueError(f"`lengths` must be two positive box lengths (L_x, L_y), got {lengths}")

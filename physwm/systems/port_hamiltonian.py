@@ -21,22 +21,15 @@ import math
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._validate import describe
+from physwm._validate import nonnegative as _nonneg
+from physwm._validate import real as _finite
+from physwm.state import expand_time, merge_qp, split_qp
 from physwm.systems.base import HamiltonianSystem, uniform
 from physwm.systems.mechanics import HarmonicOscillator, Pendulum
 
 __all__ = ["PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing"]
-
-
-def _nonneg(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value >= 0) or math.isinf(value):
-        raise ValueError(f"`{name}` must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _finite(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number, got {value!r}")
-    return float(value)
 
 
 class PortHamiltonianSystem(HamiltonianSystem):
@@ -68,8 +61,14 @@ class PortHamiltonianSystem(HamiltonianSystem):
         return self.conservative.grad_hamiltonian(q, p)
 
     def forcing_p(self, t: Tensor) -> Tensor | float:
-        """External generalised force on ``p`` at time ``t`` (the ``p`` entry of ``F(t)``)."""
+        """External generalised force on ``p`` at time ``t`` (the ``p`` entry of ``F(t)``): a number, or a
+        tensor of ``t``'s shape (a scalar or one time per batch entry)."""
         return 0.0
+
+    def _forcing(self, t: Tensor, y: Tensor) -> Tensor:
+        """``forcing_p(t)`` broadcast to the batch of ``y``, shape ``(*batch, 1)``."""
+        f = torch.as_tensor(self.forcing_p(expand_time(t, y)), dtype=y.dtype, device=y.device)
+        return f.expand(y.shape[:-1]).unsqueeze(-1)
 
     def dissipation_matrix(self, y: Tensor) -> Tensor:
         """``R(y) = diag(0, b)``, shape ``(*batch, 2, 2)``."""
@@ -87,18 +86,17 @@ class PortHamiltonianSystem(HamiltonianSystem):
         if u is None:
             return torch.zeros(*y.shape[:-1], 1, dtype=y.dtype, device=y.device)
         if not isinstance(u, Tensor):
-            raise TypeError(f"`u` must be a torch.Tensor of shape (*batch, 1), got {type(u).__name__}")
+            raise ArgumentTypeError(f"`u` must be a torch.Tensor of shape (*batch, 1), got {describe(u)}")
         if u.shape[-1:] != (1,):
-            raise ValueError(f"{type(self).__name__} takes a scalar force/torque input: `u` must have shape (*batch, 1), "
-                             f"got {tuple(u.shape)}")
+            raise ArgumentValueError(f"{type(self).__name__} takes a scalar force/torque input: `u` must have shape "
+                                     f"(*batch, 1), got {tuple(u.shape)}")
         return u.to(y)
 
     def __call__(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> Tensor:
-        q, p = self.split(self._check_state(y))
+        q, p = split_qp(self._check_state(y))
         u = self._check_action(y, u)
         dq, dp = self.grad_hamiltonian(q, p)
-        f = self.forcing_p(t)
-        return torch.cat([dp, -dq - self.damping * dp + u + f], -1)
+        return merge_qp(dp, -dq - self.damping * dp + u + self._forcing(t, y))
 
     def power_balance(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> dict[str, Tensor]:
         """The two sides of ``dH/dt = supplied - dissipated`` at states ``y`` ``(*batch, 2)``.
@@ -107,11 +105,11 @@ class PortHamiltonianSystem(HamiltonianSystem):
             ``{"dissipated": ∇Hᵀ R ∇H >= 0, "supplied": ∇Hᵀ (G u + F(t))}``, each ``(*batch,)``, in W
             (energy units per time unit).
         """
-        q, p = self.split(self._check_state(y))
+        q, p = split_qp(self._check_state(y))
         u = self._check_action(y, u)
         _, dp = self.grad_hamiltonian(q, p)
         dissipated = self.damping * dp[..., 0] ** 2
-        supplied = dp[..., 0] * (u[..., 0] + self.forcing_p(t))
+        supplied = dp[..., 0] * (u[..., 0] + self._forcing(t, y)[..., 0])
         return {"dissipated": dissipated, "supplied": supplied}
 
     def invariants(self):
@@ -184,7 +182,7 @@ class MassSpringDamper(PortHamiltonianSystem):
         """Free (``u = 0``) underdamped motion from ``y0`` at ``t = 0``; shape ``(T, *batch, 2)``."""
         if not self.has_exact_solution:
             raise NotImplementedError("the exact solution is implemented for the underdamped case c^2 < 4 m k only")
-        q0, p0 = self.split(self._check_state(y0))
+        q0, p0 = split_qp(self._check_state(y0))
         w0 = math.sqrt(self.k / self.m)
         zeta = self.damping / (2 * math.sqrt(self.m * self.k))
         wd = w0 * math.sqrt(1 - zeta**2)
@@ -254,7 +252,7 @@ class Duffing(PortHamiltonianSystem):
         return self.alpha * q + self.beta * q**3, p
 
     def forcing_p(self, t):
-        return self.gamma * torch.cos(self.omega * torch.as_tensor(t))
+        return self.gamma * torch.cos(self.omega * t)
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """``q, p`` uniform in ``[-1, 1]``."""

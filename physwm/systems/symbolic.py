@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from physwm._validate import real
 from physwm.systems.base import HamiltonianSystem, System, uniform
 
 __all__ = ["from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem",
@@ -62,9 +63,7 @@ def _prepare(expr: Any, what: str, coords: list, params: Mapping | None):
         sym = sp.Symbol(k) if isinstance(k, str) else k
         if not isinstance(sym, sp.Symbol):
             raise TypeError(f"`params` keys must be sympy Symbols or names, got {k!r}")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise ValueError(f"`params[{sym}]` must be a finite real number, got {v!r}")
-        subs[sym] = v
+        subs[sym] = real(f"params[{sym}]", v)
     if len(set(coords)) != len(coords):
         raise ValueError(f"the coordinate symbols must be distinct, got {coords}")
     clash = set(subs) & set(coords)

@@ -1,10 +1,19 @@
-"""Training (layer L5): a plain loop, no framework coupling."""
+"""Training (layer L5): one engine, :func:`fit`, and the objectives plugged into it; no framework coupling."""
 
-from physwm.training.checkpoint import load_checkpoint, resume_training_state, save_checkpoint, save_training_state
-from physwm.training.fit import FitResult, derivative_loss, fit, rollout_loss
-from physwm.training.particles import ParticleFitResult, fit_particles, particle_mse
-from physwm.training.pinn import PINNFitResult, fit_pinn, pinn_loss_terms, relative_l2
+from physwm.training.checkpoint import load_checkpoint, save_checkpoint
+from physwm.training.engine import FitResult, fit
+from physwm.training.objectives import (
+    PINN_TERMS,
+    DerivativeMatching,
+    Objective,
+    ParticlePrediction,
+    PINNResidual,
+    RolloutMatching,
+    derivative_loss,
+    pinn_loss_terms,
+    rollout_loss,
+)
 
-__all__ = ["fit", "FitResult", "derivative_loss", "rollout_loss", "save_checkpoint", "load_checkpoint",
-           "fit_particles", "ParticleFitResult", "particle_mse", "save_training_state", "resume_training_state",
-           "fit_pinn", "PINNFitResult", "pinn_loss_terms", "relative_l2"]
+__all__ = ["fit", "FitResult", "Objective", "DerivativeMatching", "RolloutMatching", "ParticlePrediction",
+           "PINNResidual", "derivative_loss", "rollout_loss", "pinn_loss_terms", "PINN_TERMS", "save_checkpoint",
+           "load_checkpoint"]

@@ -12,7 +12,7 @@ import torch
 
 from physwm._errors import CheckpointError
 
-__all__ = ["save_checkpoint", "load_checkpoint", "save_training_state", "resume_training_state"]
+__all__ = ["save_checkpoint", "load_checkpoint"]
 
 
 def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
@@ -70,28 +70,3 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = None) -> Any:
                               f"containers (weights_only=True): {str(exc).splitlines()[0]}") from exc
     except (RuntimeError, EOFError, ValueError) as exc:
         raise CheckpointError(f"cannot read checkpoint {str(path)!r} (truncated or corrupt): {exc}") from exc
-
-
-def save_training_state(path: str | os.PathLike, model: Any, optimizer: Any, generator: Any, **extra: Any) -> Path:
-    """Atomically save what a training loop needs to resume: the model and optimiser state dicts, the
-    data-order generator's state, and ``extra`` (counters, history: tensors, numbers, strings, containers)."""
-    return save_checkpoint({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                            "generator": generator.get_state(), **extra}, path)
-
-
-def resume_training_state(path: str | os.PathLike | None, model: Any, optimizer: Any, generator: Any,
-                          resume: bool = True) -> dict | None:
-    """Load a :func:`save_training_state` checkpoint into ``model``, ``optimizer`` and ``generator``
-    (``weights_only=True``) and return its extra entries; ``None`` when there is nothing to resume
-    (no path, ``resume=False``, or no file yet).
-
-    Raises:
-        CheckpointError: a truncated or corrupt file, or one holding non-tensor objects.
-    """
-    if path is None or not resume or not Path(path).exists():
-        return None
-    state = load_checkpoint(path, map_location="cpu")
-    model.load_state_dict(state.pop("model"))
-    optimizer.load_state_dict(state.pop("optimizer"))
-    generator.set_state(state.pop("generator"))
-    return state

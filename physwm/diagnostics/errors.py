@@ -1,0 +1,77 @@
+"""Prediction errors of learned models: relative L2 error of fields, position error of particle predictions."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from physwm._errors import ArgumentValueError
+from physwm._typing import Field
+from physwm._validate import positive_int
+from physwm._validate import tensor as check_tensor
+from physwm.pde import PDEProblem
+
+__all__ = ["relative_l2", "field_relative_l2", "particle_mse"]
+
+
+def _pair(pred: Tensor, ref: Tensor) -> None:
+    check_tensor("pred", pred), check_tensor("ref", ref)
+    if pred.shape != ref.shape:
+        raise ArgumentValueError(f"`pred` and `ref` must have the same shape, got {tuple(pred.shape)} and {tuple(ref.shape)}")
+
+
+def relative_l2(pred: Tensor, ref: Tensor, *, dims: tuple[int, ...] | None = None) -> Tensor:
+    r"""Relative :math:`L^2` error :math:`\|\hat u - u\|_2 / \|u\|_2` over ``dims`` (default: all entries).
+
+    Shapes:
+        pred, ref: any equal shape -> the shape without ``dims`` (a scalar by default).
+
+    Example:
+        >>> relative_l2(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 1.0]))
+        tensor(0.7071)
+    """
+    _pair(pred, ref)
+    dims = tuple(range(pred.dim())) if dims is None else dims
+    num = ((pred - ref) ** 2).sum(dims)
+    return (num / (ref**2).sum(dims).clamp_min(torch.finfo(ref.dtype).tiny)).sqrt()
+
+
+@torch.no_grad()
+def field_relative_l2(field: Field, problem: PDEProblem, points_per_axis: int = 32, *, chunk: int = 65536) -> float:
+    r"""Relative :math:`L^2` error of a field against ``problem.exact`` on the ``N^n`` grid (endpoints included).
+
+    ``field`` is any :class:`~physwm._typing.Field` (a PINN, SPINN or a conservation-corrected one),
+    evaluated with ``predict(x, t)`` in chunks of ``chunk`` points in its own dtype and device. Data that
+    give only the leading components of a vector field (velocity without pressure) are compared on those.
+
+    Raises:
+        ValueError: the problem has no ``exact`` solution.
+    """
+    if problem.exact is None:
+        raise ArgumentValueError("field_relative_l2 needs a problem with an `exact` solution")
+    positive_int("points_per_axis", points_per_axis), positive_int("chunk", chunk)
+    p = next(field.parameters()) if hasattr(field, "parameters") else torch.empty(0)
+    axes = problem.spacetime.grid(points_per_axis, dtype=p.dtype, device=p.device)
+    z = torch.cartesian_prod(*axes).reshape(-1, len(axes))
+    num = den = 0.0
+    for start in range(0, z.shape[0], chunk):
+        x, t = problem.split(z[start: start + chunk])
+        ref = problem.exact(x, t)
+        num += float(((problem.leading(field.predict(x, t), ref) - ref) ** 2).sum())
+        den += float((ref**2).sum())
+    return math.sqrt(num / den)
+
+
+def particle_mse(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean squared error of predicted particle positions over all particles and coordinates (the EGNN benchmark's
+    metric; Satorras, Hoogeboom & Welling 2021).
+
+    Shapes:
+        pred, target: ``(*batch, N, 3)`` -> scalar.
+    """
+    _pair(pred, target)
+    if pred.dim() < 2 or pred.shape[-1] != 3:
+        raise ArgumentValueError(f"particle positions must have shape (*batch, N, 3), got {tuple(pred.shape)}")
+    return ((pred - target) ** 2).mean()

@@ -1,0 +1,278 @@
+"""The training engine: one loop for every model family, objectives plugged into it."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from physwm._errors import ArgumentTypeError, CheckpointError, TrainingError
+from physwm._validate import describe, integer, nonnegative, positive, positive_int
+from physwm.data.particles import ParticleData
+from physwm.data.trajectories import TrajectoryData
+from physwm.pde import PDEProblem
+from physwm.training.checkpoint import load_checkpoint, save_checkpoint
+from physwm.training.objectives import DerivativeMatching, Objective, ParticlePrediction, PINNResidual
+
+__all__ = ["fit", "FitResult"]
+
+_FORMAT = "physwm.fit/1"
+
+
+@dataclass
+class FitResult:
+    """History of a :func:`fit` run (resumed runs include the steps before the resume).
+
+    Attributes:
+        steps: optimiser steps done in all.
+        train_loss: the weighted total loss of each step.
+        terms: each unweighted loss term per step (one term for most objectives; residual, initial and
+            boundary for a PINN).
+        weights: each term's weight per step (changing only for adaptive weights).
+        val_step: the steps after which validation ran.
+        val_loss: the validation loss at those steps.
+        metrics: further validation metrics at those steps (e.g. ``rel_l2`` for a PINN).
+        best_step: the step of the lowest validation loss (``None`` before any validation).
+        best_val_loss: that loss.
+        seconds: wall time of this call's training steps (validation and checkpoints excluded).
+        steps_run: steps done by this call (fewer than ``steps`` after a resume).
+    """
+
+    steps: int = 0
+    train_loss: list[float] = field(default_factory=list)
+    terms: dict[str, list[float]] = field(default_factory=dict)
+    weights: dict[str, list[float]] = field(default_factory=dict)
+    val_step: list[int] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    best_step: int | None = None
+    best_val_loss: float = math.inf
+    seconds: float = 0.0
+    steps_run: int = 0
+
+    @property
+    def seconds_per_step(self) -> float | None:
+        """Wall time per training step of this call (``None`` if it ran none)."""
+        return self.seconds / self.steps_run if self.steps_run else None
+
+    def history(self) -> dict[str, Any]:
+        """The saved part (everything but this call's timing)."""
+        keep = ("steps", "train_loss", "terms", "weights", "val_step", "val_loss", "metrics", "best_step", "best_val_loss")
+        return {k: getattr(self, k) for k in keep}
+
+
+def _objective(data: Any) -> Objective:
+    if isinstance(data, Objective):
+        return data
+    if isinstance(data, TrajectoryData):
+        return DerivativeMatching(data)
+    if isinstance(data, ParticleData):
+        return ParticlePrediction(data)
+    if isinstance(data, PDEProblem):
+        return PINNResidual(data)
+    raise ArgumentTypeError(f"`objective` must be a physwm.training.Objective, or data to build the default one from "
+                            f"(TrajectoryData, ParticleData, PDEProblem), got {describe(data)}")
+
+
+def _check_state(state: Any, path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> dict:
+    """The whole checkpoint is checked against this run before anything is loaded from it."""
+    need = {"format", "model", "optimizer", "scheduler", "objective", "best_model", "history"}
+    if not isinstance(state, dict) or state.get("format") != _FORMAT or not need <= set(state):
+        raise CheckpointError(f"{str(path)!r} is not a physwm training checkpoint ({_FORMAT}); it holds "
+                              f"{sorted(state) if isinstance(state, dict) else type(state).__name__}")
+    own = model.state_dict()
+    for key in ("model", "best_model"):
+        sd = state[key]
+        if sd is None and key == "best_model":
+            continue
+        if not isinstance(sd, dict) or set(sd) != set(own) or any(
+                not isinstance(sd[k], torch.Tensor) or sd[k].shape != own[k].shape for k in own):
+            raise CheckpointError(f"{str(path)!r}: the saved {key.replace('_', ' ')} does not fit this model "
+                                  "(different parameter names or shapes)")
+    groups = state["optimizer"].get("param_groups") if isinstance(state["optimizer"], dict) else None
+    if not isinstance(groups, list) or [len(g["params"]) for g in groups] != [len(g["params"]) for g in optimizer.param_groups]:
+        raise CheckpointError(f"{str(path)!r}: the saved optimiser state does not fit this model's parameters")
+    if (state["scheduler"] is None) != (scheduler is None):
+        raise CheckpointError(f"{str(path)!r}: saved {'with' if state['scheduler'] is not None else 'without'} a "
+                              "learning-rate schedule, resumed " + ("without" if scheduler is None else "with") + " one")
+    return state
+
+
+def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData | PDEProblem, *, steps: int = 2000,
+        lr: float = 1e-3, weight_decay: float = 0.0,
+        schedule: Callable[[torch.optim.Optimizer], Any] | None = None, val_data: Any = None,
+        eval_every: int | None = None, keep_best: bool = False, seed: int = 0,
+        checkpoint: str | os.PathLike | None = None, checkpoint_every: int | None = None, resume: bool = True,
+        progress: bool = True) -> FitResult:
+    r"""Train ``model`` on ``objective`` with Adam: the one training loop of physwm.
+
+    Each step draws the objective's batch for that step (a function of ``seed`` and the step alone),
+    computes its loss terms, checks them, takes an Adam step (weight decay ``weight_decay``) and
+    advances the learning-rate ``schedule``. The model is in ``train()`` mode for the steps and in
+    ``eval()`` mode for validation, and ends in the mode it came in.
+
+    - **Objectives**: :class:`DerivativeMatching`, :class:`RolloutMatching`,
+      :class:`ParticlePrediction`, :class:`PINNResidual`; passing data instead builds the default one
+      (``TrajectoryData`` -> derivative matching, full batch; ``ParticleData`` -> one-shot prediction;
+      ``PDEProblem`` -> PINN residual).
+    - **Validation** every ``eval_every`` steps and after the last (``None``: after the last only), on
+      ``val_data`` (data of the objective's kind; ``None``: the training data, or ``problem.exact``
+      for a PINN) by the objective's own measure: a rollout objective validates on rollouts.
+    - **Best-validation selection**: with ``keep_best`` the model ends with the weights of its lowest
+      validation loss (the EGNN protocol), else with its last.
+    - **Non-finite guard**: a loss term that is NaN or inf raises :class:`~physwm.TrainingError` naming
+      the step and the term, before the update; non-finite weights after an update raise it before any
+      checkpoint is written, so no checkpoint ever holds them.
+    - **Checkpoints**: with ``checkpoint``, the model, optimiser, schedule, objective state (adaptive
+      weights), best weights and history are written atomically every ``checkpoint_every`` steps
+      (default: 20 times per run) and at the end; with ``resume`` an existing checkpoint is checked
+      whole against this run, then loaded (``weights_only=True``), and training continues from its step
+      with the same batches an uninterrupted run would have seen, so the result is the same to the bit.
+
+    Args:
+        model: the model (its parameters and their dtype and device are the run's).
+        objective: an :class:`Objective`, or data to build the default objective from.
+        steps: total optimiser steps (counting those of a resumed checkpoint).
+        lr: Adam learning rate (> 0, finite).
+        weight_decay: Adam's L2 weight decay (>= 0).
+        schedule: ``schedule(optimizer) -> torch.optim.lr_scheduler.LRScheduler``, stepped after every step.
+        val_data: validation data (see above).
+        eval_every: validate every this many steps (and after the last).
+        keep_best: end with the best validation weights.
+        seed: seed of the batch order and of the collocation points.
+        checkpoint: file of the resumable checkpoint, or ``None``.
+        checkpoint_every: steps between checkpoints.
+        resume: load ``checkpoint`` if it exists.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        :class:`FitResult`.
+
+    Raises:
+        ValueError: non-positive ``steps``, ``lr`` or intervals, negative ``weight_decay``.
+        TypeError: an objective (or data) of an unknown kind; a model without trainable parameters.
+        TrainingError: a non-finite loss term or non-finite weights (with the step and the term).
+        CheckpointError: a checkpoint that is corrupt or does not fit this run.
+
+    Example:
+        >>> from physwm.data import make_trajectories
+        >>> from physwm.models import HNN
+        >>> from physwm.systems import HarmonicOscillator
+        >>> data = make_trajectories(HarmonicOscillator(), 8, torch.linspace(0, 3, 16, dtype=torch.float64))
+        >>> result = fit(HNN(1, hidden=(16,)).double(), data, steps=50, lr=1e-2, progress=False)
+        >>> result.steps, len(result.train_loss)
+        (50, 50)
+    """
+    steps, seed = positive_int("steps", steps), integer("seed", seed, minimum=0)
+    lr, weight_decay = positive("lr", lr), nonnegative("weight_decay", weight_decay)
+    eval_every = steps if eval_every is None else positive_int("eval_every", eval_every)
+    checkpoint_every = max(1, steps // 20) if checkpoint_every is None else positive_int("checkpoint_every", checkpoint_every)
+    objective = _objective(objective)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ArgumentTypeError("`model` has no trainable parameters")
+    objective.bind(model)
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    scheduler = None if schedule is None else schedule(opt)
+    result = FitResult()
+    best_state: dict | None = None
+    path = None if checkpoint is None else Path(checkpoint)
+    if path is not None and resume and path.exists():
+        state = _check_state(load_checkpoint(path, map_location="cpu"), path, model, opt, scheduler)
+        objective.load_state_dict(state["objective"])
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        best_state = state["best_model"]
+        result = FitResult(**{**state["history"], "terms": {k: list(v) for k, v in state["history"]["terms"].items()}})
+
+    def params_finite(step: int) -> None:
+        if not all(bool(torch.isfinite(p).all()) for p in params):
+            raise TrainingError("the optimiser step left non-finite weights; lower `lr`", step=step, term="parameters",
+                                value=math.nan)
+
+    def save() -> None:
+        params_finite(result.steps - 1)
+        save_checkpoint({"format": _FORMAT, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                         "scheduler": None if scheduler is None else scheduler.state_dict(),
+                         "objective": objective.state_dict(), "best_model": best_state,
+                         "history": result.history()}, path)
+
+    def validate() -> None:
+        nonlocal best_state
+        model.eval()
+        with torch.set_grad_enabled(objective.validate_with_grad):
+            measured = objective.validate(model, val_data)
+        model.train()
+        loss = float(measured["loss"])
+        result.val_step.append(result.steps)
+        result.val_loss.append(loss)
+        for k, v in measured.items():
+            if k != "loss":
+                result.metrics.setdefault(k, []).append(float(v))
+        if keep_best and loss < result.best_val_loss:
+            best_state = copy.deepcopy(model.state_dict())
+        if loss < result.best_val_loss:
+            result.best_val_loss, result.best_step = loss, result.steps
+
+    was_training = model.training
+    model.train()
+    bar = tqdm(total=steps, initial=min(result.steps, steps), disable=not progress, desc=f"fit ({objective.name})",
+               leave=False)
+    start, excluded = time.perf_counter(), 0.0
+    try:
+        while result.steps < steps:
+            step = result.steps
+            terms = objective.terms(model, step, seed)
+            objective.adapt(model, step, terms, params)
+            weights = objective.weights()
+            values = dict(zip(terms, torch.stack([v.detach().to(torch.float64) for v in terms.values()]).tolist()))
+            for k, v in values.items():
+                if not math.isfinite(v):
+                    raise TrainingError("a loss term is not finite; check the data for NaN/inf and lower `lr`",
+                                        step=step, term=k, value=v)
+            loss = sum(weights.get(k, 1.0) * v for k, v in terms.items())
+            total = sum(weights.get(k, 1.0) * v for k, v in values.items())
+            if not math.isfinite(total):
+                raise TrainingError("the weighted loss is not finite", step=step, term="total", value=total)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if scheduler is not None:
+                scheduler.step()
+            result.steps += 1
+            result.steps_run += 1
+            result.train_loss.append(total)
+            for k, v in values.items():
+                result.terms.setdefault(k, []).append(v)
+                result.weights.setdefault(k, []).append(weights.get(k, 1.0))
+            bar.update(1)
+            done = result.steps == steps
+            if result.steps % eval_every == 0 or done:
+                tic = time.perf_counter()
+                validate()
+                excluded += time.perf_counter() - tic
+                bar.set_postfix(loss=f"{total:.3e}", val=f"{result.val_loss[-1]:.3e}")
+            if path is not None and (result.steps % checkpoint_every == 0 or done):
+                tic = time.perf_counter()
+                save()
+                excluded += time.perf_counter() - tic
+        if result.steps_run:
+            params_finite(result.steps - 1)
+        result.seconds = time.perf_counter() - start - excluded
+        if keep_best and best_state is not None:
+            model.load_state_dict(best_state)
+    finally:
+        bar.close()
+        model.train(was_training)
+    return result

@@ -1,0 +1,485 @@
+r"""Training objectives: what :func:`physwm.training.fit` minimises, one class per kind of data.
+
+An objective owns its data and how a step's batch is drawn from it; the engine owns the loop. Each
+step's batch depends only on ``(seed, step)`` (a permutation per epoch, drawn from a generator seeded
+by ``(seed, epoch)``; PINN collocation points from ``(seed, step // resample_every)``), so a resumed
+run sees exactly the batches an uninterrupted one does and no generator state needs saving.
+
+- :class:`DerivativeMatching`: :math:`\langle |f_\theta(t_k, y_k[, u_k]) - \dot y_k|^2 \rangle` over
+  ``(t, y, dy/dt[, u])`` samples (the HNN paper's objective, Greydanus et al. 2019), with the
+  time of every sample.
+- :class:`RolloutMatching`: integrate the model over windows of ``horizon`` samples from their first
+  state, at the windows' absolute times and under their actions, and match the states; validated on
+  rollouts too.
+- :class:`ParticlePrediction`: a one-shot particle model's positions at the target frame (the EGNN
+  protocol, Satorras et al. 2021).
+- :class:`PINNResidual`: residual, initial and boundary losses of a PDE problem on fresh collocation
+  points, with fixed or adaptive weights (Wang, Teng & Perdikaris 2021).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._validate import choice, describe, integer, nonnegative, positive_int
+from physwm.data.particles import ParticleData
+from physwm.data.trajectories import Samples, TrajectoryData
+from physwm.diagnostics import field_relative_l2
+from physwm.integrate import solve
+from physwm.pde import SAMPLERS, PDEProblem
+
+__all__ = ["Objective", "DerivativeMatching", "RolloutMatching", "ParticlePrediction", "PINNResidual",
+           "derivative_loss", "rollout_loss", "pinn_loss_terms", "PINN_TERMS"]
+
+PINN_TERMS = ("residual", "initial", "boundary")
+
+
+def _generator(seed: int, index: int) -> torch.Generator:
+    """A generator that depends only on ``(seed, index)``: the batches of a resumed run equal an uninterrupted one's."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + index)
+
+
+def _like(model: nn.Module) -> Tensor:
+    """A parameter (or buffer) of ``model``, for its dtype and device."""
+    for t in (*model.parameters(), *model.buffers()):
+        if t.is_floating_point():
+            return t
+    return torch.empty(0)
+
+
+class Objective:
+    """Base class of the objectives :func:`~physwm.training.fit` minimises.
+
+    Subclasses implement :meth:`terms` (the unweighted loss terms of one step) and :meth:`validate`;
+    objectives with adaptive weights override :meth:`adapt` and keep their weights in
+    :meth:`state_dict`, so a checkpoint carries them.
+    """
+
+    name = "objective"
+    #: whether validation needs autograd (fields computed from gradients, e.g. Hamiltonian models)
+    validate_with_grad = False
+
+    def bind(self, model: nn.Module) -> None:
+        """Prepare for training ``model`` (move the data to its dtype and device); called once by ``fit``."""
+
+    def steps_per_epoch(self) -> int:
+        """Steps that visit every training item once."""
+        return 1
+
+    def terms(self, model: nn.Module, step: int, seed: int) -> dict[str, Tensor]:  # pragma: no cover - abstract
+        """The unweighted loss terms of training step ``step`` (0-based over the whole run)."""
+        raise NotImplementedError
+
+    def weights(self) -> dict[str, float]:
+        """The current weight of each loss term (1 unless adaptive)."""
+        return {}
+
+    def adapt(self, model: nn.Module, step: int, terms: dict[str, Tensor], params: list[nn.Parameter]) -> None:
+        """Update adaptive weights before the step's update (no-op for fixed weights)."""
+
+    def validate(self, model: nn.Module, val_data: Any) -> dict[str, float]:  # pragma: no cover - abstract
+        """Validation metrics; ``"loss"`` is the one best-validation selection uses."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state:
+            raise ArgumentValueError(f"{type(self).__name__} keeps no state, but the checkpoint holds {sorted(state)}")
+
+
+class _Epochs:
+    """Mini-batches of ``n`` items, an independent permutation per epoch from ``(seed, epoch)``."""
+
+    def __init__(self, n: int, batch_size: int | None):
+        if n < 1:
+            raise ArgumentValueError("the training data hold no items")
+        self.n = n
+        self.batch_size = n if batch_size is None else min(positive_int("batch_size", batch_size), n)
+        self.per_epoch = math.ceil(n / self.batch_size)
+        self._cache: tuple[tuple[int, int], Tensor] | None = None
+
+    def batch(self, step: int, seed: int) -> Tensor:
+        epoch, b = divmod(step, self.per_epoch)
+        if self._cache is None or self._cache[0] != (seed, epoch):
+            self._cache = ((seed, epoch), torch.randperm(self.n, generator=_generator(seed, epoch)))
+        return self._cache[1][b * self.batch_size: (b + 1) * self.batch_size]
+
+
+def derivative_loss(model: nn.Module, samples: Samples) -> Tensor:
+    """Mean squared error between ``model(t, y[, u])`` and the target derivatives (the HNN paper's L2 loss).
+
+    The model is called with each sample's own time ``t`` ``(N,)``, so forced (non-autonomous) dynamics
+    are learned with correct labels.
+
+    Shapes:
+        samples: ``t (N,)``, ``y, dydt (N, d)``, ``u (N, m)`` -> scalar.
+    """
+    pred = model(samples.t, samples.y) if samples.u is None else model(samples.t, samples.y, samples.u)
+    return ((pred - samples.dydt) ** 2).mean()
+
+
+class _TimeShifted(nn.Module):
+    """``f(τ, y[, u]) = model(t0 + τ, y[, u])``: a window integrated in its own time keeps its absolute time.
+
+    ``t0`` is one start time per batch entry ``(N,)``. Attributes the model has (``kinetic``,
+    ``potential``, ...) are forwarded, so a separable model stays separable for the symplectic methods.
+    """
+
+    def __init__(self, model: nn.Module, t0: Tensor):
+        super().__init__()
+        self.model, self.t0 = model, t0
+
+    def forward(self, tau: Tensor, y: Tensor, *u: Tensor) -> Tensor:
+        return self.model(self.t0 + tau, y, *u)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.model, name)
+
+
+def rollout_loss(model: nn.Module, t: Tensor, ys: Tensor, *, t0: Tensor | None = None, actions: Tensor | None = None,
+                 method: str = "rk4", dt: float | None = None) -> Tensor:
+    """Mean squared error of a rollout from ``ys[0]`` against the whole window ``ys``.
+
+    Args:
+        model: the dynamics.
+        t: the window's times relative to its start, ``(H+1,)`` (``t[0] = 0``).
+        ys: the true states ``(H+1, N, d)``.
+        t0: absolute start time of each window ``(N,)`` (default 0): the model sees ``t0 + t``.
+        actions: actions held over each interval ``(H, N, m)``, or ``None``.
+        method: integration method of the rollout.
+        dt: step size (``None``: one step per sample interval).
+
+    Shapes:
+        -> scalar.
+    """
+    f = model if t0 is None else _TimeShifted(model, t0)
+    pred = solve(f, ys[0], t, method=method, dt=dt, action=actions).ys
+    return ((pred[1:] - ys[1:]) ** 2).mean()
+
+
+def _trajectory_data(name: str, data: Any) -> TrajectoryData:
+    if not isinstance(data, TrajectoryData):
+        raise ArgumentTypeError(f"`{name}` must be a physwm.data.TrajectoryData, got {describe(data)}")
+    return data
+
+
+class DerivativeMatching(Objective):
+    """Match the model's vector field to the data's time derivatives at every sample's own time.
+
+    Args:
+        data: the training trajectories (:class:`~physwm.data.TrajectoryData`); with ``data.actions``
+            the model is called as ``model(t, y, u)`` (controlled models such as a PHNN).
+        batch_size: samples per step (``None``: full batch, the HNN paper's setting).
+
+    Raises:
+        TypeError: ``data`` of the wrong type.
+
+    Example:
+        >>> from physwm.systems import Pendulum
+        >>> from physwm.data import make_trajectories
+        >>> data = make_trajectories(Pendulum(), 4, torch.linspace(0, 1, 11, dtype=torch.float64))
+        >>> DerivativeMatching(data, batch_size=16).steps_per_epoch()
+        3
+    """
+
+    name = "derivative"
+    validate_with_grad = True
+
+    def __init__(self, data: TrajectoryData, *, batch_size: int | None = None):
+        self.data = _trajectory_data("data", data)
+        self.samples = data.samples()
+        self.epochs = _Epochs(len(self.samples), batch_size)
+
+    def bind(self, model: nn.Module) -> None:
+        p = _like(model)
+        s = self.samples
+        move = (lambda a: a) if p.numel() == 0 else (lambda a: a.to(dtype=p.dtype, device=p.device))
+        self.samples = Samples(move(s.t), move(s.y), move(s.dydt), None if s.u is None else move(s.u))
+
+    def steps_per_epoch(self) -> int:
+        return self.epochs.per_epoch
+
+    def terms(self, model, step, seed):
+        idx = self.epochs.batch(step, seed).to(self.samples.y.device)
+        return {"derivative": derivative_loss(model, self.samples.take(idx))}
+
+    def validate(self, model, val_data):
+        data = self.data if val_data is None else _trajectory_data("val_data", val_data)
+        s = data.samples() if val_data is not None else self.samples
+        p = self.samples.y
+        s = Samples(*(None if a is None else a.to(dtype=p.dtype, device=p.device) for a in (s.t, s.y, s.dydt, s.u)))
+        return {"loss": float(derivative_loss(model, s).detach())}
+
+
+class RolloutMatching(Objective):
+    """Integrate the model over windows of ``horizon`` samples from their first state and match the states.
+
+    Windows start at every sample index whose next ``horizon`` intervals are gap-free on the data's
+    nominal spacing (:meth:`~physwm.data.TrajectoryData.window_starts`), and keep their absolute start
+    time (the model sees ``t_start + τ``) and, with ``data.actions``, the actions held over each interval
+    (zero-order hold, as :func:`physwm.solve` applies them). A step takes ``batch_size`` start indices,
+    each with all trajectories; validation rolls out every window of the validation data.
+
+    Args:
+        data: the training trajectories.
+        horizon: samples per window after the first (``H``).
+        method: integration method of the rollouts (any registry name).
+        dt: step size of the rollouts (``None``: one step per sample interval).
+        batch_size: window start indices per step (``None``: all).
+
+    Raises:
+        ValueError: no gap-free window of ``horizon + 1`` samples.
+    """
+
+    name = "rollout"
+    validate_with_grad = True
+
+    def __init__(self, data: TrajectoryData, *, horizon: int = 10, method: str = "rk4", dt: float | None = None,
+                 batch_size: int | None = None):
+        self.data = _trajectory_data("data", data)
+        self.horizon, self.method, self.dt = positive_int("horizon", horizon), method, dt
+        self.starts = self._starts(self.data)
+        self.epochs = _Epochs(len(self.starts), batch_size)
+
+    def _starts(self, data: TrajectoryData) -> Tensor:
+        starts = data.window_starts(self.horizon)
+        if len(starts) == 0:
+            raise ArgumentValueError(f"no gap-free window of {self.horizon + 1} samples in the data ({len(data)} samples)")
+        return starts
+
+    def bind(self, model: nn.Module) -> None:
+        p = _like(model)
+        if p.numel():
+            self.data = self.data.to(dtype=p.dtype, device=p.device)
+            self.starts = self.starts.to(p.device)
+
+    def steps_per_epoch(self) -> int:
+        return self.epochs.per_epoch
+
+    def _loss(self, model: nn.Module, data: TrajectoryData, starts: Tensor) -> Tensor:
+        h, b = self.horizon, data.n_trajectories
+        offsets = torch.arange(h + 1, device=starts.device)
+        index = starts.unsqueeze(0) + offsets.unsqueeze(1)  # (H+1, S)
+        ys = data.ys[index].flatten(1, 2)  # (H+1, S*B, d)
+        t0 = data.t[starts].repeat_interleave(b)
+        tau = data.t[int(starts[0]): int(starts[0]) + h + 1] - data.t[int(starts[0])]
+        acts = None if data.actions is None else data.actions[index[:-1]].flatten(1, 2)
+        return rollout_loss(model, tau, ys, t0=t0, actions=acts, method=self.method, dt=self.dt)
+
+    def terms(self, model, step, seed):
+        return {"rollout": self._loss(model, self.data, self.starts[self.epochs.batch(step, seed).to(self.starts.device)])}
+
+    def validate(self, model, val_data):
+        if val_data is None:
+            data, starts = self.data, self.starts
+        else:
+            p = self.data.ys
+            data = _trajectory_data("val_data", val_data).to(dtype=p.dtype, device=p.device)
+            starts = self._starts(data).to(p.device)
+        return {"loss": float(self._loss(model, data, starts).detach())}
+
+
+class ParticlePrediction(Objective):
+    """Predict each system's target positions in one shot, mean squared error over particles and coordinates.
+
+    The EGNN protocol (Satorras, Hoogeboom & Welling 2021, §5.1): batches of 100 systems; the model is a
+    :class:`~physwm._typing.ParticleModel` called on the batch as one disconnected graph
+    (:meth:`physwm.data.ParticleData.graph`). With ``fit(..., keep_best=True)`` the model ends with the
+    weights of its best validation step, the paper's model selection.
+
+    Args:
+        data: the training systems (:class:`~physwm.data.ParticleData`).
+        batch_size: systems per step.
+        graph: ``"full"`` (every ordered pair) or an int ``k`` (k nearest neighbours).
+    """
+
+    name = "particles"
+
+    def __init__(self, data: ParticleData, *, batch_size: int = 100, graph: str | int = "full"):
+        if not isinstance(data, ParticleData):
+            raise ArgumentTypeError(f"`data` must be a physwm.data.ParticleData, got {describe(data)}")
+        if graph != "full":
+            integer("graph", graph, minimum=1)
+        self.data, self.graph = data, graph
+        self.epochs = _Epochs(len(data), batch_size)
+
+    def bind(self, model: nn.Module) -> None:
+        p = _like(model)
+        if p.numel():
+            self.data = self.data.to(device=p.device, dtype=p.dtype)
+
+    def steps_per_epoch(self) -> int:
+        return self.epochs.per_epoch
+
+    def terms(self, model, step, seed):
+        g = self.data.graph(self.epochs.batch(step, seed).to(self.data.x.device), graph=self.graph)
+        return {"mse": ((model(*g.inputs()) - g.target) ** 2).mean()}
+
+    def validate(self, model, val_data):
+        if val_data is not None and not isinstance(val_data, ParticleData):
+            raise ArgumentTypeError(f"`val_data` must be a physwm.data.ParticleData, got {describe(val_data)}")
+        data = self.data if val_data is None else val_data.to(device=self.data.x.device, dtype=self.data.x.dtype)
+        pred = data.predict(model, batch_size=self.epochs.batch_size, graph=self.graph)
+        return {"loss": float(((pred - data.target) ** 2).mean())}
+
+
+def pinn_loss_terms(model: nn.Module, problem: PDEProblem, points_per_axis: int, *, sampler: str = "sobol",
+                    generator: torch.Generator | None = None) -> dict[str, Tensor]:
+    r"""Unweighted mean-square residual, initial and boundary losses on fresh collocation points.
+
+    Both models see :math:`N^n` residual points (``N = points_per_axis``, ``n`` = space axes + time):
+    a :class:`~physwm.models.PINN` at scattered points from ``sampler``, a
+    :class:`~physwm.models.SeparablePINN` on the grid of ``N`` sampled coordinates per axis. The
+    initial term uses :math:`N^d` points at ``t0``; the boundary term :math:`N^{n-1}` points per face pair.
+
+    Returns:
+        ``{"residual": ..., "initial": ..., "boundary": ...}`` (only the terms the problem has).
+    """
+    p = _like(model)
+    kw = {"generator": generator, "dtype": p.dtype, "device": p.device}
+    st, d, n = problem.spacetime, problem.domain.dim, problem.spacetime.dim
+    out: dict[str, Tensor] = {}
+    separable = getattr(model, "separable", False)
+    if separable:
+        u, x, t = model.collocation(st.sample_axes(points_per_axis, sampler=sampler, **kw))
+    else:
+        x, t = problem.split(st.sample(points_per_axis**n, sampler=sampler, **kw))
+        u, x, t = model.collocation(x, t)
+    out["residual"] = sum((r**2).mean() for r in problem.residual_terms(u, x, t))
+    if problem.initial is not None:
+        if separable:
+            xs = problem.domain.sample_axes(points_per_axis, sampler=sampler, **kw)
+            t0 = torch.full((1,), problem.time[0], dtype=p.dtype, device=p.device)
+            x0, _ = model.mesh([*xs, t0])
+            u0 = model([*xs, t0])
+        else:
+            x0 = problem.domain.sample(points_per_axis**d, sampler=sampler, **kw)
+            u0 = model(x0, torch.full(x0.shape[:-1], problem.time[0], dtype=p.dtype, device=p.device))
+        ref = problem.initial(x0)
+        out["initial"] = ((problem.leading(u0, ref) - ref) ** 2).mean()
+    if problem.boundary is not None:
+        if separable:
+            total, count = 0.0, 0
+            sampled = st.sample_axes(points_per_axis, sampler=sampler, **kw)
+            for a in range(d):
+                for side in (problem.domain.lower[a], problem.domain.upper[a]):
+                    axes = list(sampled)
+                    axes[a] = torch.full((1,), side, dtype=p.dtype, device=p.device)
+                    xb, tb = model.mesh(axes)
+                    ref = problem.boundary(xb, tb)
+                    total = total + ((problem.leading(model(axes), ref) - ref) ** 2).mean()
+                    count += 1
+            out["boundary"] = total / count
+        else:
+            zb = st.sample_boundary(2 * d * points_per_axis ** (n - 1), axes=range(d),
+                                    sampler="uniform" if sampler == "grid" else sampler, **kw)
+            xb, tb = problem.split(zb)
+            ref = problem.boundary(xb, tb)
+            out["boundary"] = ((problem.leading(model(xb, tb), ref) - ref) ** 2).mean()
+    return out
+
+
+def _grad_stats(loss: Tensor, params: list[nn.Parameter]) -> tuple[float, float]:
+    grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+    flat = torch.cat([g.abs().flatten() for g in grads if g is not None])
+    return float(flat.max()), float(flat.mean())
+
+
+class PINNResidual(Objective):
+    r"""The physics-informed loss :math:`\sum_i \lambda_i \mathcal L_i` of a :class:`~physwm.pde.PDEProblem`.
+
+    The terms are the residual, initial and boundary mean squares (:func:`pinn_loss_terms`) on
+    collocation points drawn afresh every ``resample_every`` steps. With ``weighting="adaptive"`` the
+    weights follow the learning-rate annealing of Wang, Teng & Perdikaris (*SIAM J. Sci. Comput.* 43,
+    2021), every ``adapt_every`` steps:
+
+    .. math:: \hat\lambda_i = \frac{\max_\theta |\nabla_\theta \mathcal L_r|}{\overline{|\nabla_\theta
+              \mathcal L_i|}}, \qquad \lambda_i \leftarrow \beta\lambda_i + (1 - \beta)\hat\lambda_i
+
+    (the residual weight stays fixed), which balances the gradients the terms send to the network.
+    Validation is the relative :math:`L^2` error against ``problem.exact`` on an ``eval_points^n``
+    grid (:func:`physwm.diagnostics.field_relative_l2`), or the loss itself without an exact solution.
+
+    Args:
+        problem: the :class:`~physwm.pde.PDEProblem`.
+        points_per_axis: ``N``; both PINN and SPINN see ``N^n`` residual points per step.
+        sampler: collocation sampler, ``"sobol"``, ``"uniform"`` or ``"grid"``.
+        resample_every: draw fresh collocation points every this many steps.
+        weights: initial weights ``{"residual": 1, "initial": 1, "boundary": 1}`` (any subset, each >= 0).
+        weighting: ``"fixed"`` or ``"adaptive"``.
+        adapt_every: steps between adaptive weight updates.
+        adapt_momentum: :math:`\beta` of the moving average, in ``[0, 1)``.
+        eval_points: ``N`` of the validation grid.
+
+    Raises:
+        ValueError: bad counts, an unknown sampler, weighting or term name, or a negative weight.
+        TypeError: ``problem`` is not a :class:`~physwm.pde.PDEProblem`.
+    """
+
+    name = "pinn"
+    validate_with_grad = True
+
+    def __init__(self, problem: PDEProblem, *, points_per_axis: int = 32, sampler: str = "sobol", resample_every: int = 1,
+                 weights: dict[str, float] | None = None, weighting: str = "fixed", adapt_every: int = 10,
+                 adapt_momentum: float = 0.9, eval_points: int = 32):
+        if not isinstance(problem, PDEProblem):
+            raise ArgumentTypeError(f"`problem` must be a physwm.pde.PDEProblem, got {describe(problem)}")
+        self.problem = problem
+        self.points_per_axis = positive_int("points_per_axis", points_per_axis)
+        self.sampler = choice("sampler", sampler, SAMPLERS)
+        self.resample_every, self.adapt_every = positive_int("resample_every", resample_every), positive_int("adapt_every", adapt_every)
+        self.weighting = choice("weighting", weighting, ("fixed", "adaptive"))
+        self.adapt_momentum = nonnegative("adapt_momentum", adapt_momentum)
+        if not self.adapt_momentum < 1:
+            raise ArgumentValueError(f"`adapt_momentum` must be in [0, 1), got {adapt_momentum!r}")
+        self.eval_points = positive_int("eval_points", eval_points)
+        unknown = set(weights or {}) - set(PINN_TERMS)
+        if unknown:
+            raise ArgumentValueError(f"`weights` keys must be among {PINN_TERMS}, got {sorted(unknown)}")
+        self.lam = {k: 1.0 for k in PINN_TERMS}
+        self.lam.update({k: nonnegative(f"weights[{k!r}]", v) for k, v in (weights or {}).items()})
+
+    def terms(self, model, step, seed):
+        gen = _generator(seed, step // self.resample_every)
+        return pinn_loss_terms(model, self.problem, self.points_per_axis, sampler=self.sampler, generator=gen)
+
+    def weights(self) -> dict[str, float]:
+        return dict(self.lam)
+
+    def adapt(self, model, step, terms, params):
+        if self.weighting != "adaptive" or step % self.adapt_every or len(terms) < 2:
+            return
+        r_max, _ = _grad_stats(terms["residual"], params)
+        for k, v in terms.items():
+            if k != "residual":
+                _, g_mean = _grad_stats(v, params)
+                if g_mean > 0:
+                    self.lam[k] = self.adapt_momentum * self.lam[k] + (1 - self.adapt_momentum) * r_max / g_mean
+
+    def validate(self, model, val_data):
+        if val_data is not None:
+            raise ArgumentValueError("PINNResidual validates against problem.exact; pass val_data=None")
+        if self.problem.exact is not None:
+            rel = field_relative_l2(model, self.problem, self.eval_points)
+            return {"loss": rel, "rel_l2": rel}
+        terms = pinn_loss_terms(model, self.problem, self.eval_points, sampler="grid")
+        return {"loss": float(sum(self.lam[k] * v for k, v in terms.items()).detach())}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"weights": dict(self.lam)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if set(state) != {"weights"} or set(state["weights"]) != set(PINN_TERMS):
+            raise ArgumentValueError(f"a PINNResidual checkpoint holds {{'weights': {{{', '.join(PINN_TERMS)}}}}}, got "
+                                     f"{describe(state)}")
+        self.lam = {k: float(v) for k, v in state["weights"].items()}
