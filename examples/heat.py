@@ -26,15 +26,15 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from physwm.bench.pinn import peak_memory
-from physwm.models import PINN, SeparablePINN
-from physwm.pde import Box, PDEProblem
-from physwm.pde import autodiff as ad
-from physwm.systems import HeatEquation
-from physwm.training import fit_pinn, pinn_loss_terms
+from physwm.diagnostics import field_relative_l2, peak_memory  # noqa: E402
+from physwm.models import PINN, SeparablePINN  # noqa: E402
+from physwm.pde import Box, PDEProblem  # noqa: E402
+from physwm.pde import autodiff as ad  # noqa: E402
+from physwm.systems import HeatEquation  # noqa: E402
+from physwm.training import PINNResidual, fit, pinn_loss_terms  # noqa: E402
 
-BUDGET = {"smoke": dict(n=6, iterations=10, eval_every=5), "quick": dict(n=16, iterations=1000, eval_every=100),
-          "full": dict(n=32, iterations=10000, eval_every=500)}
+BUDGET = {"smoke": dict(n=6, steps=10, eval_every=5), "quick": dict(n=16, steps=1000, eval_every=100),
+          "full": dict(n=32, steps=10000, eval_every=500)}
 
 
 def heat_problem(heat: HeatEquation) -> PDEProblem:
@@ -83,12 +83,13 @@ def main(argv=None) -> dict:
     rows, histories = [], {}
     for name, model in models.items():
         model.to(device)
-        _, mem = peak_memory(one_iteration, device, model, problem, b["n"])
-        r = fit_pinn(model, problem, iterations=b["iterations"], points_per_axis=b["n"], lr=1e-3,
-                     eval_every=b["eval_every"], checkpoint=ckpt / f"heat_{args.boundary}_{name}_{args.mode}.pt", progress=False)
-        histories[name] = r.rel_l2
-        rows.append(dict(model=name, points=f"{b['n']}^3", iterations=r.iterations, rel_l2=r.rel_l2[-1][1],
-                         s_per_iteration=r.seconds_per_iteration, peak_mib=mem))
+        _, mem = peak_memory(one_iteration, model, problem, b["n"], device=device)
+        initial = field_relative_l2(model, problem)
+        r = fit(model, PINNResidual(problem, points_per_axis=b["n"]), steps=b["steps"], lr=1e-3, eval_every=b["eval_every"],
+                checkpoint=ckpt / f"heat_{args.boundary}_{name}_{args.mode}.pt", progress=False)
+        histories[name] = list(zip(r.val_step, r.metrics["rel_l2"]))
+        rows.append(dict(model=name, points=f"{b['n']}^3", iterations=r.steps, rel_l2_initial=initial, rel_l2=r.metrics["rel_l2"][-1],
+                         s_per_iteration=r.seconds_per_step, peak_mib=mem))
     print(f"heat equation ({args.boundary}), {b['n']}^3 collocation points per iteration, device {device}")
     print(f"{'model':>8} {'iterations':>10} {'rel. L2':>10} {'s/iter':>10} {'peak MiB':>10}")
     for r in rows:

@@ -1,13 +1,15 @@
 """Train an HNN and a NeuralODE on the real measured pendulum; roll out with RK4 and
 with implicit midpoint (symplectic for the learned, non-separable H); plot energy and phase space.
 
-    python examples/pendulum.py --data ../shared/data [--smoke] [--out pendulum-example]
+The measurement (Schmidt & Lipson, Science 2009) ships with physwm; ``--data FILE`` reads another
+file of the same layout.
+
+    python examples/pendulum.py [--smoke] [--out pendulum-example] [--data FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import torch
@@ -20,14 +22,13 @@ from physwm.training import fit
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--data", default=os.environ.get("PHYSWM_DATA", "../shared/data"))
+    ap.add_argument("--data", default="real_pend_h_1.txt", help="a shipped file name or a path")
     ap.add_argument("--out", default="pendulum-example")
     ap.add_argument("--smoke", action="store_true", help="tiny budget, for tests")
     args = ap.parse_args(argv)
     steps = 20 if args.smoke else 2000
 
-    data = load_schmidt_lipson(Path(args.data) / "schmidt-lipson" / "real_pend_h_1.txt", derivative="forward",
-                               dtype=torch.float32)
+    data = load_schmidt_lipson(args.data, derivative="forward", dtype=torch.float32)
     train, test = data.split_time(0.8)  # the HNN paper's split: last 20% in time is the test set
     energy = lambda y: 2.4 * (1 - torch.cos(y[..., 0])) + y[..., 1] ** 2  # noqa: E731  (HNN code's constant)
     t = test.t - test.t[0]

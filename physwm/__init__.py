@@ -8,12 +8,15 @@ from __future__ import annotations
 import importlib
 
 from physwm._errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     CheckpointError,
     DataFormatError,
     IntegrationError,
     NotSeparableError,
     PhyswmError,
     SingularMassMatrixError,
+    TrainingError,
 )
 from physwm.integrate import Solution, solve
 
@@ -23,7 +26,8 @@ _SUBMODULES = {"integrate", "pde", "systems", "nn", "models", "diagnostics", "da
 
 __all__ = [
     "solve", "Solution", "PhyswmError", "IntegrationError", "NotSeparableError", "CheckpointError",
-    "DataFormatError", "SingularMassMatrixError", "__version__", *sorted(_SUBMODULES),
+    "DataFormatError", "SingularMassMatrixError", "ArgumentTypeError", "ArgumentValueError", "TrainingError",
+    "__version__", *sorted(_SUBMODULES),
 ]
 
 

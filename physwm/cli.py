@@ -24,8 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     bench.add_argument("--out", default="bench-results", help="output folder for results.json and plots")
     bench.add_argument("--data", default=None,
-                       help="folder laid out like shared/data (holding schmidt-lipson/); default $PHYSWM_DATA")
+                       help="folder laid out like shared/data: with nbody-charged/ the published charged 5-body set is "
+                            "used (default $PHYSWM_DATA); without it physwm generates an equivalent set. The measured "
+                            "pendulum data ship with physwm.")
     bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--checkpoint-dir", default=None, help="folder for resumable n-body training checkpoints")
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sub.add_parser("methods", help="list the integration methods")
     return parser
@@ -39,16 +42,20 @@ def main(argv: list[str] | None = None) -> int:
         for name in methods():
             print(repr(get_method(name)))
         return 0
-    from physwm.bench import BenchConfig, run_benchmark
-    from physwm.bench.conservation import format_tables
+    import os
 
-    cfg = BenchConfig(mode="smoke" if args.smoke else args.mode, device=args.device, out=args.out, data=args.data, seed=args.seed,
-                      progress=not args.no_progress)
+    # the CPU memory measurement uses torch.profiler, whose start and stop kineto logs at its top level: quiet
+    # here, in the command's own process (not in the library, which leaves the environment alone)
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+    from physwm.bench import BenchConfig, format_tables, run_benchmark
+
     try:
-        results = run_benchmark(cfg)
+        cfg = BenchConfig(mode="smoke" if args.smoke else args.mode, device=args.device, out=args.out, data=args.data,
+                          seed=args.seed, progress=not args.no_progress, checkpoint_dir=args.checkpoint_dir)
     except ValueError as exc:
         print(f"physwm bench: error: {exc}", file=sys.stderr)
         return 2
+    results = run_benchmark(cfg)
     print(format_tables(results))
     print(f"\nwrote {cfg.out}/results.json and {len(results['plots'])} plots in {results['wall_seconds']:.1f} s")
     return 0

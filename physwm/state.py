@@ -28,8 +28,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from physwm._validate import describe
 from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._validate import describe
 
 __all__ = ["split_qp", "merge_qp", "flatten_particles", "unflatten_particles", "particles_to_state",
            "state_to_particles", "expand_time", "autograd_gradient"]

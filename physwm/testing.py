@@ -17,8 +17,8 @@ from physwm.diagnostics import energy_growth, observed_order, relative_energy_er
 from physwm.integrate import solve
 
 __all__ = ["convergence_errors", "assert_convergence_order", "assert_conserves", "assert_gradcheck",
-           "assert_adjoint_matches_backprop", "random_orthogonal", "particle_equivariance_error",
-           "assert_particle_equivariant"]
+           "assert_adjoint_matches_backprop", "symplecticity_error", "assert_symplectic", "random_orthogonal",
+           "particle_equivariance_error", "assert_particle_equivariant"]
 
 
 def convergence_errors(f: Any, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
@@ -77,18 +77,32 @@ def assert_conserves(values: Tensor, *, rtol: float, bounded: bool = True, max_g
                                  f"of the trajectory (> {max_growth}): secular drift, not a bounded oscillation")
 
 
-def assert_gradcheck(f: Any, y0: Tensor, t: Tensor, method: str, **solve_kwargs: Any) -> None:
-    """``torch.autograd.gradcheck`` of ``solve(f, y0, t, method=...).ys`` with respect to ``y0`` in
-    float64. Pass ``dt`` for adaptive methods: gradcheck compares with finite differences, and
-    error-controlled step selection changes with the perturbed input.
+def assert_gradcheck(f: Any, y0: Tensor, t: Tensor, method: str, *, wrt: Sequence[str] = ("y0",),
+                     **solve_kwargs: Any) -> None:
+    """``torch.autograd.gradcheck`` of ``solve(f, y0, t, method=...).ys`` with respect to ``y0`` and/or ``t``
+    (``wrt``) in float64.
+
+    Pass ``dt`` for adaptive methods: gradcheck compares with finite differences, and
+    error-controlled step selection changes with the perturbed input. With respect to ``t`` the
+    derivative is that of the discrete map: for fixed steps, moving an output time stretches the equal
+    steps of its intervals (:func:`physwm.integrate.step_plan`).
     """
-    y = y0.detach().to(torch.float64).requires_grad_(True)
-    t = torch.as_tensor(t, dtype=torch.float64, device=y.device)
+    unknown = set(wrt) - {"y0", "t"}
+    if unknown or not wrt:
+        raise ValueError(f"`wrt` must name 'y0' and/or 't', got {list(wrt)}")
+    y = y0.detach().to(torch.float64).requires_grad_("y0" in wrt)
+    tt = torch.as_tensor(t, dtype=torch.float64, device=y.device).detach().requires_grad_("t" in wrt)
+    inputs = tuple(x for name, x in (("y0", y), ("t", tt)) if name in wrt)
+
+    def run(*args: Tensor) -> Tensor:
+        given = dict(zip([w for w in ("y0", "t") if w in wrt], args))
+        return solve(f, given.get("y0", y), given.get("t", tt), method=method, **solve_kwargs).ys
+
     try:
-        torch.autograd.gradcheck(lambda y_: solve(f, y_, t, method=method, **solve_kwargs).ys, (y,),
-                                 atol=1e-6, rtol=1e-5)
+        torch.autograd.gradcheck(run, inputs, atol=1e-6, rtol=1e-5)
     except Exception as exc:  # gradcheck raises GradcheckError (a RuntimeError)
-        raise AssertionError(f"gradcheck through solve(method={method!r}) failed: {exc}") from exc
+        raise AssertionError(f"gradcheck through solve(method={method!r}) with respect to {list(wrt)} failed: "
+                             f"{exc}") from exc
 
 
 def assert_adjoint_matches_backprop(f: Any, y0: Tensor, t: Tensor, method: str, *, tol: float = 1e-5,
@@ -113,6 +127,45 @@ def assert_adjoint_matches_backprop(f: Any, y0: Tensor, t: Tensor, method: str, 
         raise AssertionError(f"adjoint and backprop gradients differ by {err:.3e} (relative) for {method!r}")
 
 
+def symplecticity_error(f: Any, y0: Tensor, method: str, dt: float, *, steps: int = 1, **solve_kwargs: Any) -> float:
+    r"""How far the numerical flow map is from symplectic: :math:`\max |M^\top J M - J|`.
+
+    :math:`M = \partial y_k / \partial y_0` is the Jacobian of ``steps`` steps of ``method`` from the
+    single state ``y0 = [q, p]`` (by autograd through :func:`physwm.solve`, in float64) and
+    :math:`J = [[0, I], [-I, 0]]`. A symplectic method gives round-off for any Hamiltonian ``f`` it
+    applies to (Hairer, Lubich & Wanner, *Geometric Numerical Integration*, 2006, ch. VI); a
+    non-symplectic one (``rk4``) an error of order :math:`dt^{p+1}` per step.
+
+    Shapes:
+        y0: ``(2n,)``.
+    """
+    y0 = y0.detach().to(torch.float64).flatten()
+    if y0.numel() % 2:
+        raise ValueError(f"`y0` must be one state [q, p] with an even size, got {tuple(y0.shape)}")
+    t = torch.tensor([0.0, steps * dt], dtype=torch.float64, device=y0.device)
+    m = torch.autograd.functional.jacobian(lambda y: solve(f, y, t, method=method, dt=dt, **solve_kwargs).ys[-1], y0)
+    n = y0.numel() // 2
+    j = torch.zeros(2 * n, 2 * n, dtype=torch.float64, device=y0.device)
+    j[:n, n:], j[n:, :n] = torch.eye(n), -torch.eye(n)
+    return float((m.T @ j @ m - j).abs().max())
+
+
+def assert_symplectic(f: Any, y0: Tensor, method: str, dt: float, *, steps: int = 1, tol: float = 1e-12,
+                      **solve_kwargs: Any) -> float:
+    """Check that ``method``'s flow map on ``f`` is symplectic, :math:`M^\top J M = J` to ``tol``
+    (:func:`symplecticity_error`). Returns the error.
+
+    Example:
+        >>> from physwm.systems import Pendulum
+        >>> err = assert_symplectic(Pendulum(), torch.tensor([1.0, 0.5]), "leapfrog", 0.1)
+    """
+    err = symplecticity_error(f, y0, method, dt, steps=steps, **solve_kwargs)
+    if not err <= tol:
+        raise AssertionError(f"{method}: max|M^T J M - J| = {err:.3e} > tol {tol:.1e} after {steps} step(s) of "
+                             f"dt={dt}: the flow map is not symplectic")
+    return err
+
+
 def random_orthogonal(*, reflection: bool = False, generator: torch.Generator | None = None,
                       dtype: torch.dtype = torch.float64) -> Tensor:
     """A Haar-random 3x3 rotation (``det = +1``), or with ``reflection`` an improper one (``det = -1``)."""
@@ -126,8 +179,17 @@ def random_orthogonal(*, reflection: bool = False, generator: torch.Generator | 
     return q.to(dtype)
 
 
+def _output_kind(model: Any, output: str | None) -> str:
+    if output is None:
+        declared = getattr(model, "irreps_out", None)
+        output = "position" if declared is None or declared[0] == "cartesian_points" else "vector"
+    if output not in ("position", "vector"):
+        raise ValueError(f"`output` must be 'position' or 'vector', got {output!r}")
+    return output
+
+
 def particle_equivariance_error(model: Callable[..., Tensor], x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor,
-                                edge_attr: Tensor | None = None, *, output: str = "position", reflection: bool = True,
+                                edge_attr: Tensor | None = None, *, output: str | None = None, reflection: bool = True,
                                 translation: bool = True, permutation: bool = True,
                                 generator: torch.Generator | None = None) -> float:
     """Relative E(3) x permutation equivariance error of a particle-graph model.
@@ -138,14 +200,14 @@ def particle_equivariance_error(model: Callable[..., Tensor], x: Tensor, v: Tens
 
     ``max|model(P(g x + b), P g v, P h, P edges) - P(g model(x, ...) [+ b])| / max|model(x, ...)|``,
 
-    ``+ b`` only for ``output="position"`` (``"vector"`` for forces or velocities). Computed in the
+    ``+ b`` only for ``output="position"`` (``"vector"`` for forces or velocities); by default the kind
+    is read from the model's ``irreps_out`` (``"cartesian_points"`` is a position). Computed in the
     dtype of ``x``: expect round-off (1e-7 in float32, 1e-15 in float64) for an equivariant model.
 
     Shapes:
         x, v ``(n, 3)``; h ``(n, F)``; edge_index ``(2, E)``; edge_attr ``(E, A)``.
     """
-    if output not in ("position", "vector"):
-        raise ValueError(f"`output` must be 'position' or 'vector', got {output!r}")
+    output = _output_kind(model, output)
     n = x.shape[0]
     rot = random_orthogonal(reflection=reflection, generator=generator).to(dtype=x.dtype, device=x.device)
     shift = (torch.randn(1, 3, generator=generator, dtype=torch.float64).to(dtype=x.dtype, device=x.device)
@@ -163,7 +225,7 @@ def particle_equivariance_error(model: Callable[..., Tensor], x: Tensor, v: Tens
 
 
 def assert_particle_equivariant(model: Callable[..., Tensor], x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor,
-                                edge_attr: Tensor | None = None, *, output: str = "position", tol: float | None = None,
+                                edge_attr: Tensor | None = None, *, output: str | None = None, tol: float | None = None,
                                 trials: int = 3, seed: int = 0) -> float:
     """Check :func:`particle_equivariance_error` over ``trials`` random rotations (proper and improper),
     translations and permutations stays below ``tol`` (default 1e-5 in float32, 1e-10 in float64).
@@ -183,5 +245,5 @@ def assert_particle_equivariant(model: Callable[..., Tensor], x: Tensor, v: Tens
                                             reflection=bool(k % 2), generator=gen) for k in range(trials))
     if not worst <= tol:
         raise AssertionError(f"equivariance error {worst:.3e} > tol {tol:.1e} (rotations with reflections, "
-                             f"translations, permutations; output={output!r})")
+                             f"translations, permutations; output={_output_kind(model, output)!r})")
     return worst

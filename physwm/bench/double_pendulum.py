@@ -1,123 +1,45 @@
-"""Double pendulum, simulated and measured: LNN vs HNN vs NeuralODE, energy and Lyapunov horizons.
-
-Used by ``physwm bench``, ``examples/double_pendulum.py`` and ``notebooks/02_double_pendulum.ipynb``.
-"""
+"""Double pendulum, simulated and measured: LNN vs HNN vs NeuralODE, energy and Lyapunov horizons."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from torch import Tensor
 
 import physwm
 from physwm.bench._plotting import pyplot, save_figure
 from physwm.bench._tables import row
+from physwm.bench.config import BenchConfig
 from physwm.data import TrajectoryData, load_schmidt_lipson
 from physwm.diagnostics import max_lyapunov_exponent, normalized_error, valid_prediction_time
+from physwm.integrate import rollout
 from physwm.models import HNN, LNN, NeuralODE
+from physwm.references import LNN_DOUBLE_PENDULUM_ENERGY
 from physwm.systems import DoublePendulum
-from physwm.training import fit
+from physwm.training import DerivativeMatching, fit
 
-__all__ = ["DoublePendulumConfig", "run_double_pendulum", "fit_rig", "velocity_derivative", "rollout",
-           "PAPER_LNN", "chaos_table", "plot_double_pendulum"]
+__all__ = ["run", "table", "plots"]
 
-#: Cranmer et al. 2020, double pendulum: energy error at t = 100 in % of the maximal potential energy.
-PAPER_LNN = {"t": 100.0, "LNN": 0.4, "baseline": 8.0}
-
-_SETTINGS = {  # train steps, hidden widths, simulated rollout horizon, Lyapunov averaging time, training trajectories
-    "smoke": dict(steps=10, hidden=(16, 16), horizon=1.0, lyap_time=1.0, n_train=4),
-    "quick": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40),
-    "full": dict(steps=5000, hidden=(256, 256), horizon=100.0, lyap_time=200.0, n_train=200),
-}
+ROLLOUT_DT = 0.01
 
 
-@dataclass
-class DoublePendulumConfig:
-    """Settings of the double-pendulum experiment (``mode``: ``smoke``, ``quick`` or ``full``)."""
-
-    mode: str = "quick"
-    device: str = "cpu"
-    seed: int = 0
-    data: str | None = None
-    rollout_dt: float = 0.01
-
-    def __post_init__(self) -> None:
-        if self.mode not in _SETTINGS:
-            raise ValueError(f"`mode` must be one of {sorted(_SETTINGS)}, got {self.mode!r}")
-
-    def __getattr__(self, name: str) -> Any:
-        settings = _SETTINGS.get(self.__dict__.get("mode", ""), {})
-        if name in settings:
-            return settings[name]
-        raise AttributeError(name)
-
-
-def velocity_derivative(dp: DoublePendulum, y: Tensor) -> Tensor:
-    """``d/dt [θ, θ̇]`` at canonical states ``y = [θ, p]``, exactly (forward-mode AD of ``to_velocities``)."""
-    _, dx = torch.func.jvp(dp.to_velocities, (y,), (dp(0.0, y),))
-    return dx
-
-
-def fit_rig(data: TrajectoryData, g: float = 9.81) -> DoublePendulum:
-    """Point-mass double pendulum fitted to measured accelerations by least squares (scipy).
-
-    ``m1 = 1`` fixes the mass scale; ``m2``, ``l1``, ``l2`` (effective point-mass lengths of a rig
-    with massive rods) minimise the squared error of the predicted ``θ̈`` against the measured one.
-    """
-    from scipy.optimize import least_squares
-
-    x = data.ys[:, 0].double()
-    acc = data.dydt[:, 0, 2:].double()
-
-    def residual(log_params: np.ndarray) -> np.ndarray:
-        m2, l1, l2 = (float(v) for v in np.exp(log_params))
-        dp = DoublePendulum(1.0, m2, l1, l2, g)
-        pred = velocity_derivative(dp, dp.from_velocities(x))[:, 2:]
-        return (pred - acc).flatten().numpy()
-
-    sol = least_squares(residual, np.zeros(3))
-    m2, l1, l2 = (float(v) for v in np.exp(sol.x))
-    return DoublePendulum(1.0, m2, l1, l2, g)
-
-
-def rollout(model: Any, y0: Tensor, t: Tensor, dt: float, method: str = "rk4", chunk: int = 50) -> Tensor:
-    """Roll a model out chunk by chunk; after a blow-up (non-finite state, singular learned mass matrix)
-    the remaining states are NaN instead of an exception."""
-    out = [y0.unsqueeze(0)]
-    y = y0
-    for start in range(0, len(t) - 1, chunk):
-        tt = t[start: start + chunk + 1]
-        try:
-            with torch.no_grad():
-                ys = physwm.solve(model, y, tt, method=method, dt=dt).ys
-        except (physwm.IntegrationError, physwm.SingularMassMatrixError):
-            out.append(torch.full((len(t) - 1 - start, *y0.shape), math.nan, dtype=y0.dtype, device=y0.device))
-            break
-        out.append(ys[1:])
-        y = ys[-1]
-    return torch.cat(out)
-
-
-def _models(cfg: DoublePendulumConfig) -> dict[str, Callable[[], torch.nn.Module]]:
+def _models(s: dict[str, Any]) -> dict[str, Callable[[], torch.nn.Module]]:
     """Model factories: each is built after seeding, so its initialisation does not depend on what ran before."""
-    h = cfg.hidden
+    h = s["hidden"]
     # ε = 1 (Tikhonov on the mass matrix): without it the LNN's loss spikes on near-singular learned
     # mass matrices; L -> cL leaves the dynamics unchanged, so training scales L up and the bias away.
     return {"LNN": lambda: LNN(2, hidden=h, regularization=1.0), "HNN": lambda: HNN(2, hidden=h),
             "NeuralODE": lambda: NeuralODE(4, hidden=h)}
 
 
-def _train(model, train: TrajectoryData, test: TrajectoryData, cfg: DoublePendulumConfig) -> tuple[float, float]:
+def _train(model, train: TrajectoryData, test: TrajectoryData, steps: int, seed: int) -> tuple[float, float]:
     start = time.perf_counter()
-    hist = fit(model, train, steps=cfg.steps, lr=1e-3, batch_size=256, val_data=test, eval_every=max(cfg.steps, 1),
-               seed=cfg.seed, progress=False)
+    hist = fit(model, DerivativeMatching(train, batch_size=256), steps=steps, lr=1e-3, val_data=test, seed=seed,
+               progress=False)
     return hist.val_loss[-1], time.perf_counter() - start
 
 
@@ -125,46 +47,47 @@ def _potential_range(dp: DoublePendulum) -> float:
     return 2 * dp.g * ((dp.m1 + dp.m2) * dp.l1 + dp.m2 * dp.l2)
 
 
-def simulated(cfg: DoublePendulumConfig) -> dict[str, Any]:
+def simulated(cfg: BenchConfig) -> dict[str, Any]:
     """Train on simulated trajectories of the unit double pendulum, roll out from held-out states."""
-    dev = torch.device(cfg.device)
+    dev, s = cfg.torch_device, cfg.section("double_pendulum")
+    n_train = s["n_train"]
     dp = DoublePendulum()
     gen = torch.Generator().manual_seed(cfg.seed)
-    y_all = dp.sample_initial_state(cfg.n_train + 4, generator=gen, dtype=torch.float64, device=dev)
+    y_all = dp.sample_initial_state(n_train + 4, generator=gen, dtype=torch.float64, device=dev)
     t_train = torch.linspace(0, 5, 101, dtype=torch.float64, device=dev)
     with torch.no_grad():
-        canon = physwm.solve(dp, y_all[: cfg.n_train], t_train, method="dopri8", rtol=1e-10, atol=1e-10).ys
+        canon = physwm.solve(dp, y_all[:n_train], t_train, method="dopri8", rtol=1e-10, atol=1e-10).ys
     d_canon = dp(0.0, canon)
-    vel, d_vel = dp.to_velocities(canon), velocity_derivative(dp, canon)
-    n_val = max(1, cfg.n_train // 5)
+    vel, d_vel = dp.to_velocities(canon), dp.velocity_derivative(canon)
+    n_val = max(1, n_train // 5)
     coords = {"LNN": "velocity", "NeuralODE": "velocity", "HNN": "canonical"}
     sets = {"velocity": TrajectoryData(t_train, vel.float(), d_vel.float()),
             "canonical": TrajectoryData(t_train, canon.float(), d_canon.float())}
-    y0_test = y_all[cfg.n_train:]
-    t_roll = torch.arange(0, round(cfg.horizon / cfg.rollout_dt) + 1, dtype=torch.float64, device=dev) * cfg.rollout_dt
+    y0_test = y_all[n_train:]
+    t_roll = torch.arange(0, round(s["horizon"] / ROLLOUT_DT) + 1, dtype=torch.float64, device=dev) * ROLLOUT_DT
     with torch.no_grad():
         truth = physwm.solve(dp, y0_test, t_roll, method="dopri8", rtol=1e-11, atol=1e-11).ys
     truth_vel = dp.to_velocities(truth)
     scale = truth_vel.reshape(-1, 4).std(0)
-    lam = max_lyapunov_exponent(dp, y0_test, t_total=cfg.lyap_time, dt=0.01, transient=0.1 * cfg.lyap_time,
+    lam = max_lyapunov_exponent(dp, y0_test, t_total=s["lyap_time"], dt=0.01, transient=0.1 * s["lyap_time"],
                                 jvp="reverse", generator=torch.Generator().manual_seed(cfg.seed))
     lam_mean = float(lam.mean())
     v_range = _potential_range(dp)
     e0 = dp.energy(y0_test)
     rows, curves = [], {"t": t_roll.cpu().tolist(), "energy": {}, "error": {}, "lambda_max": lam_mean}
-    for label, make in _models(cfg).items():
+    for label, make in _models(s).items():
         torch.manual_seed(cfg.seed)
         model = make().to(dev)
-        train, val = sets[coords[label]].split_trajectories(cfg.n_train - n_val)
-        test_loss, seconds = _train(model.float(), train, val, cfg)
+        train, val = sets[coords[label]].split_trajectories(n_train - n_val)
+        test_loss, seconds = _train(model.float(), train, val, s["steps"], cfg.seed)
         model = model.double()
         y0 = dp.to_velocities(y0_test) if coords[label] == "velocity" else y0_test
-        roll = rollout(model, y0, t_roll, cfg.rollout_dt)
+        roll = rollout(model, y0, t_roll, method="rk4", dt=ROLLOUT_DT)
         roll_vel = roll if coords[label] == "velocity" else dp.to_velocities(roll)
         roll_can = dp.from_velocities(roll) if coords[label] == "velocity" else roll
         e_err = (dp.energy(roll_can) - e0).abs() / v_range  # (T, B), fraction of the potential-energy range
         vpt = valid_prediction_time(roll_vel, truth_vel, t_roll, scale=scale)
-        rows.append({"task": "sim_double_pendulum", "model": label, "coordinates": coords[label], "train_steps": cfg.steps,
+        rows.append({"task": "sim_double_pendulum", "model": label, "coordinates": coords[label], "train_steps": s["steps"],
                      "test_loss": test_loss, "train_seconds": seconds, "horizon": float(t_roll[-1]),
                      "energy_error_pct_end": 100 * float(e_err[-1].mean()),
                      "energy_error_pct_max": 100 * float(e_err.max()),
@@ -187,15 +110,15 @@ def _shift_angles(data: TrajectoryData) -> TrajectoryData:
     return TrajectoryData(data.t, ys, data.dydt)
 
 
-def measured(cfg: DoublePendulumConfig, path: Path) -> dict[str, Any]:
+def measured(cfg: BenchConfig) -> dict[str, Any]:
     """Train on trial 0 of the measured double pendulum, test on trial 1."""
-    dev = torch.device(cfg.device)
-    train = _shift_angles(load_schmidt_lipson(path, trial=0, derivative="measured"))
-    test = _shift_angles(load_schmidt_lipson(path, trial=1, derivative="measured"))
-    rig = fit_rig(train)
+    dev, s = cfg.torch_device, cfg.section("double_pendulum")
+    train = _shift_angles(load_schmidt_lipson("real_double_pend_h_1.txt", trial=0, derivative="measured"))
+    test = _shift_angles(load_schmidt_lipson("real_double_pend_h_1.txt", trial=1, derivative="measured"))
+    rig = DoublePendulum.fit(train.ys[:, 0], train.dydt[:, 0, 2:])
     x0 = test.ys[0].to(dev)
     y0_rig = rig.from_velocities(torch.cat([train.ys[0], test.ys[0]]).to(dev))
-    lam = max_lyapunov_exponent(rig, y0_rig, t_total=cfg.lyap_time, dt=0.005, transient=0.1 * cfg.lyap_time,
+    lam = max_lyapunov_exponent(rig, y0_rig, t_total=s["lyap_time"], dt=0.005, transient=0.1 * s["lyap_time"],
                                 jvp="reverse", generator=torch.Generator().manual_seed(cfg.seed))
     lam_test = float(lam[1])
     t_test = (test.t - test.t[0]).to(dev)
@@ -203,16 +126,16 @@ def measured(cfg: DoublePendulumConfig, path: Path) -> dict[str, Any]:
     scale = truth.reshape(-1, 4).std(0)
     e_true = rig.energy(rig.from_velocities(truth))
     rows, curves = [], {"t": t_test.cpu().tolist(), "error": {}, "lambda_max": lam_test}
-    for label, make in _models(cfg).items():
+    for label, make in _models(s).items():
         torch.manual_seed(cfg.seed)
         model = make().to(dev)
-        test_loss, seconds = _train(model.float(), TrajectoryData(train.t, train.ys.float(), train.dydt.float()).to(dev),
-                                    TrajectoryData(test.t, test.ys.float(), test.dydt.float()).to(dev), cfg)
+        test_loss, seconds = _train(model.float(), train.to(device=dev, dtype=torch.float32),
+                                    test.to(device=dev, dtype=torch.float32), s["steps"], cfg.seed)
         model = model.double()
-        roll = rollout(model, x0, t_test, cfg.rollout_dt)
+        roll = rollout(model, x0, t_test, method="rk4", dt=ROLLOUT_DT)
         vpt = float(valid_prediction_time(roll, truth, t_test, scale=scale).mean())
         e_roll = rig.energy(rig.from_velocities(roll))
-        rows.append({"task": "real_double_pendulum", "model": label, "coordinates": "velocity", "train_steps": cfg.steps,
+        rows.append({"task": "real_double_pendulum", "model": label, "coordinates": "velocity", "train_steps": s["steps"],
                      "test_loss": test_loss, "train_seconds": seconds, "horizon": float(t_test[-1]),
                      "energy_error_pct_end": 100 * float((e_roll[-1] - e_true[-1]).abs().mean()) / _potential_range(rig),
                      "energy_error_pct_max": 100 * float((e_roll - e_true).abs().max()) / _potential_range(rig),
@@ -224,37 +147,34 @@ def measured(cfg: DoublePendulumConfig, path: Path) -> dict[str, Any]:
     return {"rows": rows, "curves": curves, "rig": rig_info}
 
 
-def run_double_pendulum(cfg: DoublePendulumConfig) -> dict[str, Any]:
-    """Both tasks (the measured one only when ``cfg.data`` holds ``schmidt-lipson/real_double_pend_h_1.txt``)."""
-    out = {"simulated": simulated(cfg), "paper": PAPER_LNN}
-    if cfg.data:
-        path = Path(cfg.data) / "schmidt-lipson" / "real_double_pend_h_1.txt"
-        if path.is_file():
-            out["measured"] = measured(cfg, path)
-    return out
+def run(cfg: BenchConfig) -> dict[str, Any]:
+    """The simulated task and the measured one (the rig's recordings ship with physwm)."""
+    return {"simulated": simulated(cfg), "measured": measured(cfg)}
 
 
-def chaos_table(rows: list[dict]) -> str:
+def table(res: dict[str, Any]) -> str:
     """The learned-model rows (energy error, λmax, valid prediction time) as a plain-text table."""
-    lines = ["Double pendulum and controlled systems: energy error, Lyapunov exponent of the true system, valid "
-              "prediction time (VPT, threshold 0.4)"]
+    rows = res["simulated"]["rows"] + res["measured"]["rows"]
+    paper = LNN_DOUBLE_PENDULUM_ENERGY
+    lines = ["Double pendulum: energy error, Lyapunov exponent of the true system, valid prediction time (VPT, "
+             "threshold 0.4)"]
     head = ["task", "model", "test loss", "dE % (end)", "dE % (max)", "lambda_max", "VPT", "VPT [1/lambda]"]
     lines.append(row(head, 20))
     for r in rows:
         vals = [r["task"], r["model"], r["test_loss"], r.get("energy_error_pct_end"), r.get("energy_error_pct_max"),
                 r.get("lambda_max"), r.get("vpt"), r.get("vpt_lyapunov_times")]
         lines.append(row(vals, 20, style="g"))
-    lines.append(f"LNN paper (t = {PAPER_LNN['t']:.0f}): energy error {PAPER_LNN['LNN']}% of the max potential energy "
-                 f"(LNN) vs {PAPER_LNN['baseline']}% (baseline)")
+    rig = res["measured"]["rig"]
+    lines.append(f"measured rig fitted as a point-mass double pendulum: m2/m1 = {rig['m2']:.3f}, l1 = {rig['l1']:.3f} m, "
+                 f"l2 = {rig['l2']:.3f} m")
+    lines.append(f"LNN paper (t = {paper['t']:.0f}): energy error {paper['LNN'].value}% of the max potential energy "
+                 f"(LNN) vs {paper['baseline'].value}% (baseline)")
     return "\n".join(lines)
 
 
-def plot_double_pendulum(out: Path, dp: dict) -> list[str]:
-    """PNG plots of :func:`run_double_pendulum` results into ``out``.
-
-    Energy error vs time (simulated double pendulum) and error growth on a log scale with the
-    ``e^{λt}`` slope drawn; returns the file names.
-    """
+def plots(out: Path, dp: dict) -> list[str]:
+    """Energy error vs time (simulated double pendulum) and error growth on a log scale with the ``e^{λt}``
+    slope drawn; returns the file names."""
     plt = pyplot()
 
     files = []

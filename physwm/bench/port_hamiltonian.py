@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 import physwm
-from physwm.data import TrajectoryData
+from physwm.bench._tables import row
+from physwm.bench.config import BenchConfig
+from physwm.data import make_trajectories
 from physwm.diagnostics import power_balance_residual, valid_prediction_time
-from physwm.models import PHNN
-from physwm.nn import MLP
+from physwm.models import PHNN, NeuralODE
 from physwm.systems import DampedPendulum, Duffing, MassSpringDamper
-from physwm.training import fit
+from physwm.training import DerivativeMatching, fit
 
-__all__ = ["power_balance_rows", "phnn_task", "PB_METHODS"]
+__all__ = ["PB_METHODS", "run", "table"]
 
 PB_METHODS = ("rk4", "dopri5", "implicit_midpoint")
 
@@ -41,13 +41,13 @@ class _WithWork:
         return torch.cat([self.sys(t, y, u), (pb["supplied"] - pb["dissipated"]).unsqueeze(-1)], -1)
 
 
-def power_balance_rows(horizon_scale: float, device: str = "cpu") -> list[dict[str, Any]]:
+def power_balance_rows(horizon_scale: float, device: torch.device) -> list[dict[str, Any]]:
     """Integrate each system with each method; report the power-balance error instead of an energy drift.
 
     The error ``H(t) - H(0) - W(t)``, with the work ``W = ∫(supplied - dissipated) dt`` integrated by
     the same method alongside the state, is normalised by the energy scale ``max |H|`` of the run.
     """
-    dev = torch.device(device)
+    dev = device
     rows = []
     dt = 0.01
     n = max(20, int(round(20.0 * horizon_scale / dt)))
@@ -73,69 +73,72 @@ def power_balance_rows(horizon_scale: float, device: str = "cpu") -> list[dict[s
     return rows
 
 
-class ActionMLP(nn.Module):
-    """Unstructured action-conditioned baseline ``ẏ = MLP([y, u])``."""
-
-    def __init__(self, dim: int, action_dim: int, hidden=(64, 64)):
-        super().__init__()
-        self.net = MLP(dim + action_dim, dim, hidden)
-
-    def forward(self, t: Tensor, y: Tensor, u: Tensor) -> Tensor:
-        return self.net(torch.cat([y, u.expand(*y.shape[:-1], u.shape[-1])], -1))
-
-
-def _controlled_data(sys, n_traj: int, n_steps: int, dt: float, gen: torch.Generator) -> tuple[TrajectoryData, Tensor, Tensor]:
-    """Trajectories under random piecewise-constant torques: the training samples (actions attached),
-    and the full state series and action sequences for open-loop rollouts."""
+def _controlled(sys, n_traj: int, n_steps: int, dt: float, gen: torch.Generator):
+    """Trajectories under random piecewise-constant torques in [-1, 1] (zero-order hold): the samples with their
+    actions, and the full state series for open-loop rollouts."""
     y0 = sys.sample_initial_state(n_traj, generator=gen)
     t = torch.arange(n_steps + 1, dtype=torch.float64) * dt
     u = 2.0 * torch.rand(n_steps, n_traj, 1, generator=gen, dtype=torch.float64) - 1.0
+    data = make_trajectories(sys, n_traj, t, y0=y0, action=u)
     with torch.no_grad():
-        sol = physwm.solve(sys, y0, t, method="dopri8", rtol=1e-10, atol=1e-10, action=u)
-    ys = sol.ys[:-1]
-    return TrajectoryData(t[:-1], ys, sys(t[0], ys, u), u), t, sol.ys
+        ys = physwm.solve(sys, y0, t, method="dopri8", rtol=1e-10, atol=1e-10, action=u).ys
+    return data, t, ys
 
 
-def phnn_task(steps: int, seed: int = 0, device: str = "cpu") -> list[dict[str, Any]]:
-    """PHNN vs an action-conditioned MLP on a damped pendulum driven by random torques.
+def phnn_task(steps: int, seed: int, device: torch.device) -> list[dict[str, Any]]:
+    """PHNN vs an action-conditioned neural ODE on a damped pendulum driven by random torques.
 
-    Trained on ``(y, u) -> dy/dt`` pairs; tested by open-loop rollouts under held-out action
+    Trained on ``(t, y, u) -> dy/dt`` samples; tested by open-loop rollouts under held-out action
     sequences (zero-order hold). Reports the learned damping against the true ``b``.
     """
-    dev = torch.device(device)
     sys = DampedPendulum(b=0.3)
     gen = torch.Generator().manual_seed(seed)
     dt = 0.05
-    train, _, _ = _controlled_data(sys, 32, 60, dt, gen)
-    test, t_test, ys_test = _controlled_data(sys, 8, 100, dt, gen)
+    train, _, _ = _controlled(sys, 32, 60, dt, gen)
+    test, t_test, ys_test = _controlled(sys, 8, 100, dt, gen)
     u_test = test.actions
     rows = []
     models = {"PHNN": lambda: PHNN(1, action_dim=1, hidden=(64, 64), dissipation="constant"),
-              "ActionMLP": lambda: ActionMLP(2, 1)}
+              "ActionMLP": lambda: NeuralODE(2, hidden=(64, 64), action_dim=1)}
     scale = ys_test.reshape(-1, 2).std(0)
     for label, make in models.items():
         torch.manual_seed(seed)  # before building the model: its initialisation is part of the seeded run
-        model = make().to(device=dev, dtype=torch.float64)
+        model = make().to(device=device, dtype=torch.float64)
         start = time.perf_counter()
-        hist = fit(model, train.to(dev), steps=steps, lr=1e-3, batch_size=256, val_data=test.to(dev),
-                   eval_every=steps, seed=seed, progress=False)
+        hist = fit(model, DerivativeMatching(train.to(device), batch_size=256), steps=steps, lr=1e-3,
+                   val_data=test.to(device), seed=seed, progress=False)
         seconds = time.perf_counter() - start
-        try:
-            with torch.no_grad():
-                roll = physwm.solve(model, ys_test[0].to(dev), t_test.to(dev), method="rk4", dt=dt / 5,
-                                    action=u_test.to(dev)).ys.cpu()
-        except physwm.IntegrationError:
-            roll = torch.full_like(ys_test, math.nan)
+        roll = physwm.integrate.rollout(model, ys_test[0].to(device), t_test.to(device), method="rk4", dt=dt / 5,
+                                        action=u_test.to(device), chunk=len(t_test)).cpu()
         vpt = valid_prediction_time(roll, ys_test, t_test, scale=scale)
-        row = {"task": "controlled_damped_pendulum", "model": label, "train_steps": steps, "test_loss": hist.val_loss[-1],
-               "rollout_state_mse": float(((roll - ys_test) ** 2).mean()), "vpt": float(vpt.mean()),
-               "horizon": float(t_test[-1]), "train_seconds": seconds, "true_damping": sys.damping,
-               "learned_damping": None}
+        r = {"task": "controlled_damped_pendulum", "model": label, "train_steps": steps, "test_loss": hist.val_loss[-1],
+             "rollout_state_mse": float(((roll - ys_test) ** 2).mean()), "vpt": float(vpt.mean()),
+             "horizon": float(t_test[-1]), "train_seconds": seconds, "true_damping": sys.damping, "learned_damping": None}
         if label == "PHNN":
             # ṗ = -∂H/∂q - R_pp ∂H/∂p + u with ∂H/∂p = q̇ once H is learned: R_pp is the viscous coefficient b.
             with torch.no_grad():
-                row["learned_damping"] = float(model.dissipation_matrix(train.ys[0, :1].to(dev))[0, 1, 1])
-            pb = power_balance_residual(model, t_test.to(dev), roll.to(dev), u_test.to(dev))
-            row["power_balance_residual"] = float(pb.abs().max())
-        rows.append(row)
+                r["learned_damping"] = float(model.dissipation_matrix(train.ys[0, :1].to(device))[0, 1, 1])
+            pb = power_balance_residual(model, t_test.to(device), roll.to(device), u_test.to(device))
+            r["power_balance_residual"] = float(pb.abs().max())
+        rows.append(r)
     return rows
+
+
+def run(cfg: BenchConfig) -> dict[str, Any]:
+    s = cfg.section("port_hamiltonian")
+    return {"power_balance": power_balance_rows(s["horizon_scale"], cfg.torch_device),
+            "phnn": phnn_task(s["phnn_steps"], cfg.seed, cfg.torch_device)}
+
+
+def table(res: dict[str, Any]) -> str:
+    lines = ["Damped / forced / controlled systems (float64): power-balance error H(t)-H(0)-W(t), relative to max|H|",
+             row(["system", "method", "dt", "steps", "max|resid|", "max|y-ref|"], 18)]
+    for r in res["power_balance"]:
+        lines.append(row([r["system"], r["method"], r["dt"], r["steps"], r["max_power_balance_residual"],
+                          r["max_state_error"]], 18))
+    lines += ["", "PHNN as an action-conditioned world model (damped pendulum, random torques, open-loop rollouts)",
+              row(["model", "test loss", "rollout MSE", "VPT", "horizon", "damping", "true damping"], 14)]
+    for r in res["phnn"]:
+        lines.append(row([r["model"], r["test_loss"], r["rollout_state_mse"], r["vpt"], r["horizon"], r["learned_damping"],
+                          r["true_damping"]], 14, style="auto"))
+    return "\n".join(lines)

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from physwm._errors import ArgumentValueError, DataFormatError
-from physwm._validate import choice, integer, nonnegative, positive, positive_int
+from physwm._validate import choice, integer, positive, positive_int
 from physwm.nn.graph import fully_connected_graph, knn_graph
 from physwm.state import particles_to_state, state_to_particles
 

@@ -18,7 +18,7 @@ from physwm.diagnostics.conservation import (
     total_momentum,
 )
 from physwm.diagnostics.cost import peak_memory
-from physwm.diagnostics.errors import field_relative_l2, particle_mse, relative_l2
+from physwm.diagnostics.errors import field_relative_l2, particle_mse, relative_l2, velocity_field_errors
 from physwm.diagnostics.lyapunov import (
     LyapunovResult,
     lyapunov_spectrum,
@@ -35,5 +35,5 @@ __all__ = [
     "total_angular_momentum", "momentum_error", "angular_momentum_error", "observed_order",
     "LyapunovResult", "lyapunov_spectrum", "max_lyapunov_exponent", "lyapunov_time", "normalized_error",
     "valid_prediction_time", "predictability_horizon", "power_balance_residual", "relative_l2", "field_relative_l2",
-    "particle_mse", "peak_memory",
+    "particle_mse", "velocity_field_errors", "peak_memory",
 ]

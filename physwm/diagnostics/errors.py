@@ -13,7 +13,7 @@ from physwm._validate import positive_int
 from physwm._validate import tensor as check_tensor
 from physwm.pde import PDEProblem
 
-__all__ = ["relative_l2", "field_relative_l2", "particle_mse"]
+__all__ = ["relative_l2", "field_relative_l2", "particle_mse", "velocity_field_errors"]
 
 
 def _pair(pred: Tensor, ref: Tensor) -> None:
@@ -75,3 +75,33 @@ def particle_mse(pred: Tensor, target: Tensor) -> Tensor:
     if pred.dim() < 2 or pred.shape[-1] != 3:
         raise ArgumentValueError(f"particle positions must have shape (*batch, N, 3), got {tuple(pred.shape)}")
     return ((pred - target) ** 2).mean()
+
+
+def velocity_field_errors(u: Tensor, ref: Tensor, *, lengths: float | tuple[float, ...] = 2 * math.pi) -> dict[str, Tensor]:
+    r"""Incompressibility, kinetic energy and accuracy of periodic velocity fields against a reference, per snapshot.
+
+    - ``divergence``: :math:`\max_x |\nabla\cdot u|` (spectral, :func:`physwm.pde.divergence`);
+    - ``energy_error``: :math:`|E(u) - E(u_{ref})| / E(u_{ref})` with :math:`E = \tfrac12\int |u|^2 dx` (rectangle rule);
+    - ``rel_l2``: :math:`\|u - u_{ref}\|_2 / \|u_{ref}\|_2`.
+
+    Shapes:
+        u, ref: ``(T, d, n_1, ..., n_d)`` -> each ``(T,)``.
+
+    Raises:
+        ValueError: shapes that differ or are not a batch of ``d``-component fields.
+    """
+    from physwm.pde import divergence
+
+    _pair(u, ref)
+    if u.dim() < 4 or u.shape[1] != u.dim() - 2:
+        raise ArgumentValueError(f"`u` must be velocity snapshots (T, d, n_1, ..., n_d), got {tuple(u.shape)}")
+    d = u.shape[1]
+    spatial = tuple(range(1, u.dim()))
+    cell = math.prod((lengths,) * d if isinstance(lengths, (int, float)) else lengths) / math.prod(u.shape[2:])
+
+    def energy(v: Tensor) -> Tensor:
+        return 0.5 * (v**2).sum(spatial) * cell
+
+    return {"divergence": divergence(u, dim=d, lengths=lengths).abs().flatten(1).amax(1),
+            "energy_error": (energy(u) - energy(ref)).abs() / energy(ref),
+            "rel_l2": relative_l2(u, ref, dims=spatial)}

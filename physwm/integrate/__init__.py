@@ -7,7 +7,7 @@ Use :func:`physwm.solve`; :func:`methods` lists the registry. The module docstri
 from physwm.integrate._base import Integrator, Solution, step_plan, time_grid
 from physwm.integrate._hamiltonian import grad_kinetic, grad_potential
 from physwm.integrate.runge_kutta import TorchdiffeqMethod
-from physwm.integrate.solve import get_method, methods, register_method, solve
+from physwm.integrate.solve import get_method, methods, register_method, rollout, solve
 from physwm.integrate.symplectic import (
     YOSHIDA4,
     YOSHIDA6,
@@ -18,7 +18,7 @@ from physwm.integrate.symplectic import (
 )
 
 __all__ = [
-    "solve", "methods", "get_method", "register_method", "Integrator", "Solution", "step_plan", "time_grid",
+    "solve", "rollout", "methods", "get_method", "register_method", "Integrator", "Solution", "step_plan", "time_grid",
     "TorchdiffeqMethod", "FixedStepIntegrator", "SplittingMethod", "ImplicitMidpoint", "composition",
     "YOSHIDA4", "YOSHIDA6", "grad_kinetic", "grad_potential",
 ]

@@ -18,7 +18,7 @@ from physwm.integrate._base import Integrator, Solution, step_plan
 from physwm.integrate.runge_kutta import TorchdiffeqMethod
 from physwm.integrate.symplectic import YOSHIDA4, YOSHIDA6, ImplicitMidpoint, SplittingMethod, composition
 
-__all__ = ["solve", "methods", "get_method", "register_method", "METHODS"]
+__all__ = ["solve", "rollout", "methods", "get_method", "register_method", "METHODS"]
 
 #: The method registry: one canonical name per integrator.
 METHODS: Registry[Integrator] = Registry("method")
@@ -303,3 +303,54 @@ def solve(
                                   max_steps=max_steps, **options)
     _check_dynamics(f, integrator, y0)
     return integrator.integrate(f, y0, t, plan, dt=dt, rtol=rtol, atol=atol, max_steps=max_steps, **options)
+
+
+def rollout(f: Callable[..., Tensor], y0: Tensor, t: Union[Tensor, Sequence[float]], *, chunk: int = 50,
+            **solve_kwargs: Any) -> Tensor:
+    """The states of :func:`solve` at ``t``, with a blow-up ending the trajectory instead of raising.
+
+    Long rollouts of learned models may leave the region where the model is defined: the state becomes
+    non-finite (:class:`~physwm.IntegrationError`) or a learned Lagrangian's mass matrix turns singular
+    (:class:`~physwm.SingularMassMatrixError`). ``rollout`` integrates ``chunk`` output intervals at a
+    time under ``torch.no_grad``; when a chunk fails, the states from that chunk on are NaN, so
+    diagnostics such as :func:`physwm.diagnostics.valid_prediction_time` count them as failed.
+
+    Args:
+        f: dynamics, as for :func:`solve`.
+        y0: initial states ``(*batch, d)``.
+        t: output times ``(T,)``.
+        chunk: output intervals per solve (the resolution at which a blow-up is located).
+        **solve_kwargs: ``method``, ``dt`` and the other keywords of :func:`solve`.
+
+    Returns:
+        ``ys`` ``(T, *batch, d)``.
+
+    Raises:
+        ValueError / TypeError: bad input, as for :func:`solve`.
+
+    Example:
+        >>> import torch
+        >>> f = lambda t, y: y**2                     # blows up at t = 1 from y = 1
+        >>> ys = rollout(f, torch.ones(1, dtype=torch.float64), torch.linspace(0, 2, 21), method="rk4", chunk=5)
+        >>> bool(torch.isfinite(ys[:5]).all()), bool(torch.isnan(ys[-1]).all())
+        (True, True)
+    """
+    from physwm._errors import SingularMassMatrixError
+
+    chunk = positive_int("chunk", chunk)
+    check_tensor("y0", y0, min_dim=1)
+    if not isinstance(t, Tensor):
+        t = torch.tensor(t, dtype=y0.dtype)
+    t = t.to(dtype=y0.dtype, device=y0.device)
+    out = [y0.detach().unsqueeze(0)]
+    y = y0.detach()
+    with torch.no_grad():
+        for start in range(0, len(t) - 1, chunk):
+            try:
+                ys = solve(f, y, t[start: start + chunk + 1], **solve_kwargs).ys
+            except (IntegrationError, SingularMassMatrixError):
+                out.append(torch.full((len(t) - 1 - start, *y0.shape), math.nan, dtype=y0.dtype, device=y0.device))
+                break
+            out.append(ys[1:])
+            y = ys[-1]
+    return torch.cat(out)

@@ -75,10 +75,14 @@ class FixedStepIntegrator(Integrator):
                                      "raise max_steps or use a larger dt")
         f = self.prepare(f)
         times = time_grid(t, plan)
+        # the step sizes are host floats, unless gradients with respect to t are wanted: then each output
+        # interval's step size is the tensor (t[i+1] - t[i]) / n_i, so the result depends on t
+        hs = [h for _, h in plan] if not t.requires_grad else \
+            list((t[1:] - t[:-1]) / torch.tensor([n for n, _ in plan], dtype=t.dtype, device=t.device))
         ctx = _Context()
         state = self.init(f, y0, ctx, options)
         ys = [y0]
-        for n, h in plan:
+        for (n, _), h in zip(plan, hs):
             for _ in range(n):
                 state = self.step(f, state, times[ctx.step], h, ctx, options)
                 ctx.step += 1

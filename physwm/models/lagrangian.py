@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from physwm._errors import ArgumentTypeError, ArgumentValueError, SingularMassMatrixError
-from physwm._validate import describe, nonnegative, positive_int
+from physwm._errors import ArgumentValueError, SingularMassMatrixError
+from physwm._validate import nonnegative, positive_int
 from physwm._validate import tensor as check_tensor
 from physwm.nn import MLP
 from physwm.state import autograd_gradient, merge_qp, split_qp

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from physwm._errors import ArgumentValueError
-from physwm._validate import positive, nonnegative, positive_int
+from physwm._validate import nonnegative, positive, positive_int
 from physwm.state import particles_to_state, state_to_particles, unflatten_particles
 from physwm.systems.base import SeparableHamiltonianSystem
 

@@ -20,6 +20,23 @@ def test_gradcheck_every_method(method):
     assert_gradcheck(pend, y0, T, method, dt=0.1)
 
 
+@pytest.mark.parametrize("method", physwm.integrate.methods())
+def test_gradcheck_with_respect_to_t_every_method(method):
+    """Derivative with respect to the output times. Fixed steps: dt does not divide the spans, so a small
+    perturbation of t keeps the number of steps and stretches them (the discrete map is smooth in t).
+    Adaptive methods under error control, as torchdiffeq's own gradcheck of t."""
+    pend = Pendulum()
+    y0 = torch.tensor([[0.7, 0.1], [-0.4, 0.5]], dtype=torch.float64)
+    kwargs = {"rtol": 1e-10, "atol": 1e-10} if physwm.integrate.get_method(method).adaptive else {"dt": 0.07}
+    assert_gradcheck(pend, y0, T, method, wrt=("y0", "t"), **kwargs)
+
+
+def test_gradcheck_with_respect_to_t_can_fail():
+    """With dt dividing the spans a perturbation of t adds a step: the check catches the jump."""
+    with pytest.raises(AssertionError, match="with respect to \\['t'\\]"):
+        assert_gradcheck(Pendulum(), torch.tensor([0.7, 0.1], dtype=torch.float64), T, "rk4", wrt=("t",), dt=0.1)
+
+
 @pytest.mark.parametrize("method", ["dopri5", "bosh3", "rk4"])
 def test_adjoint_matches_backprop(method):
     kep = Kepler()

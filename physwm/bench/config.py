@@ -1,0 +1,92 @@
+"""The benchmark's one configuration: a mode (smoke, quick, full) and the settings every section reads from it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["BenchConfig", "SETTINGS"]
+
+#: Every budget of every section, per mode. ``quick`` is the default run (about 3 minutes on a 2-core CPU),
+#: ``full`` the long setting (a GPU job for the n-body part), ``smoke`` a few seconds per section for the tests.
+SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "smoke": {
+        "integrators": dict(horizon_scale=0.05),
+        "pendulum": dict(steps=30),
+        "port_hamiltonian": dict(horizon_scale=0.05, phnn_steps=20),
+        "double_pendulum": dict(steps=10, hidden=(16, 16), horizon=1.0, lyap_time=1.0, n_train=4),
+        "nbody": dict(epochs={"EGNN": 1, "SEGNN": 1}, n_train=100, n_valid=100, n_test=200,
+                      gravity=dict(bodies=10, train_bodies=5, sims=2, fit_steps=3, roll_steps=20)),
+        "pinn": dict(sizes=(8,), timed=1, accuracy=dict(n=6, steps=5), flow=dict(n=6, steps=5, grid=32)),
+    },
+    "quick": {
+        "integrators": dict(horizon_scale=1.0),
+        "pendulum": dict(steps=2000),
+        "port_hamiltonian": dict(horizon_scale=1.0, phnn_steps=1500),
+        "double_pendulum": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40),
+        "nbody": dict(epochs={"EGNN": 15, "SEGNN": 6}, n_train=3000, n_valid=500, n_test=2000,
+                      gravity=dict(bodies=100, train_bodies=20, sims=16, fit_steps=400, roll_steps=500)),
+        "pinn": dict(sizes=(32, 64), timed=2, accuracy=dict(n=16, steps=500), flow=dict(n=12, steps=300, grid=64)),
+    },
+    "full": {
+        "integrators": dict(horizon_scale=10.0),
+        "pendulum": dict(steps=10000),
+        "port_hamiltonian": dict(horizon_scale=10.0, phnn_steps=5000),
+        "double_pendulum": dict(steps=5000, hidden=(256, 256), horizon=100.0, lyap_time=200.0, n_train=200),
+        "nbody": dict(epochs={"EGNN": 1000, "SEGNN": 1000}, n_train=3000, n_valid=2000, n_test=2000,
+                      gravity=dict(bodies=100, train_bodies=20, sims=64, fit_steps=5000, roll_steps=5000)),
+        "pinn": dict(sizes=(32, 64, 128), timed=10, accuracy=dict(n=32, steps=5000), flow=dict(n=16, steps=3000, grid=128)),
+    },
+}
+
+
+@dataclass
+class BenchConfig:
+    """Settings of one benchmark run.
+
+    Attributes:
+        mode: ``"quick"`` (default), ``"full"`` or ``"smoke"``; the budgets are :data:`SETTINGS` ``[mode]``.
+        device: torch device of the models and integrations.
+        out: output folder (``results.json`` and PNG plots).
+        data: a folder laid out like ``shared/data``: with ``nbody-charged/`` the published charged set
+            is used for the EGNN/SEGNN comparison; default ``$PHYSWM_DATA``. Without it physwm generates
+            an equivalent set (:func:`physwm.data.make_charged_dataset`); the measured pendulum data
+            ship with the package.
+        seed: seed of every model initialisation and data draw.
+        progress: show a progress bar.
+        checkpoint_dir: a folder for resumable n-body training checkpoints, or ``None``.
+    """
+
+    mode: str = "quick"
+    device: str = "cpu"
+    out: str = "bench-results"
+    data: str | None = None
+    seed: int = 0
+    progress: bool = True
+    checkpoint_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in SETTINGS:
+            raise ValueError(f"`mode` must be one of {sorted(SETTINGS)}, got {self.mode!r}")
+        if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"`device`={self.device!r} asked for, but CUDA is not available here")
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The budget of one section in this mode."""
+        return SETTINGS[self.mode][name]
+
+    @property
+    def torch_device(self) -> torch.device:
+        return torch.device(self.device)
+
+    def data_folder(self, name: str) -> Path | None:
+        """``<data>/<name>`` if it exists (``data`` defaulting to ``$PHYSWM_DATA``), else ``None``."""
+        root = self.data or os.environ.get("PHYSWM_DATA")
+        if not root:
+            return None
+        path = Path(root) / name
+        return path if path.is_dir() else None
