@@ -78,12 +78,12 @@ def main(argv=None) -> dict:
     for i, ti in enumerate(curves["t"]):
         print(f"{ti:5.2f} {p['divergence'][i]:10.2e} {c['divergence'][i]:10.2e} {p['energy_error'][i]:10.2e} "
               f"{c['energy_error'][i]:10.2e} {p['rel_l2'][i]:10.2e} {c['rel_l2'][i]:10.2e}")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, style in (("PINN", "-"), ("LerayPINN", "--")):
-        axes[0].semilogy(curves["t"], [max(v, 1e-17) for v in curves[name]["divergence"]], style, label=name)
-        axes[1].semilogy(curves["t"], [max(v, 1e-17) for v in curves[name]["energy_error"]], style, label=name)
-    axes[0].set(xlabel="t", ylabel="max |div u|", title="Taylor-Green: divergence")
-    axes[1].set(xlabel="t", ylabel="|E - E_exact| / E_exact", title="Taylor-Green: kinetic energy error")
+    titles = {"divergence": "max |div u|", "energy_error": "|E - E_exact| / E_exact", "rel_l2": "relative L2 error"}
+    fig, axes = plt.subplots(1, len(titles), figsize=(14, 3.6))
+    for ax, (key, title) in zip(axes, titles.items()):
+        for name in ("PINN", "LerayPINN"):
+            ax.semilogy(curves["t"], [max(v, 1e-17) for v in curves[name][key]], label=name)
+        ax.set(xlabel="t", title=f"Taylor-Green: {title}")
     axes[0].legend()
     fig.tight_layout()
     fig.savefig(out / "incompressible_flow.png", dpi=110)

@@ -80,8 +80,9 @@ class Equivariant(Protocol):
     ``Irreps`` (or its string, e.g. ``"1x1o"`` for a vector, ``"5x1o"`` for five flattened
     vectors), ``"cartesian_points"`` for positions (rotated and translated), or ``None`` for an
     argument that does not transform (times, graph indices). So
-    ``e3nn.util.test.assert_equivariant(module, args_in=[...])`` checks any of them in one line
-    (:func:`physwm.testing.assert_e3_equivariant` wraps it).
+    ``e3nn.util.test.assert_equivariant(module, args_in=[...], tolerance=...)`` checks any of them in one
+    line (e3nn 0.6 builds the rotation of a vector irrep to about 1e-6 in float64, so choose the
+    tolerance accordingly; :func:`physwm.testing.particle_equivariance_error` is the exact check).
     """
 
     irreps_in: Any

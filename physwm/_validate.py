@@ -4,7 +4,7 @@ Every check names the argument, says what was expected and what came::
 
     `steps` must be an int >= 1, got 0
     `lr` must be a finite number > 0, got inf
-    `method` must be one of 'sobol', 'uniform', 'grid', got 'halton'
+    `sampler` must be one of 'uniform', 'sobol', 'grid', got 'halton'
 
 A value of the wrong type raises :class:`~physwm.ArgumentTypeError` (a :class:`TypeError`), a value
 of the right type outside its domain :class:`~physwm.ArgumentValueError` (a :class:`ValueError`).

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from physwm._typing import Dynamics, Hamiltonian, ParticleModel, SeparableHamiltonian
 from physwm.diagnostics import energy_growth, observed_order, relative_energy_error
 from physwm.integrate import solve
 
@@ -21,7 +22,7 @@ __all__ = ["convergence_errors", "assert_convergence_order", "assert_conserves",
            "particle_equivariance_error", "assert_particle_equivariant"]
 
 
-def convergence_errors(f: Any, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
+def convergence_errors(f: Dynamics | SeparableHamiltonian, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
                        exact: Tensor | Callable[[Tensor, Tensor], Tensor] | None = None) -> list[float]:
     """Max-norm global errors at ``t_end`` for each step size.
 
@@ -38,7 +39,7 @@ def convergence_errors(f: Any, y0: Tensor, t_end: float, step_sizes: Sequence[fl
     return [float((solve(f, y0, t, method=method, dt=h).ys[-1] - ref).abs().max()) for h in step_sizes]
 
 
-def assert_convergence_order(f: Any, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
+def assert_convergence_order(f: Dynamics | SeparableHamiltonian, y0: Tensor, t_end: float, step_sizes: Sequence[float], method: str,
                              order: float, *, tol: float = 0.15, exact: Any = None) -> float:
     """Check the observed order of ``method`` (log-log fit over ``step_sizes``) is within ``tol``
     of ``order``. Returns the observed order.
@@ -77,7 +78,7 @@ def assert_conserves(values: Tensor, *, rtol: float, bounded: bool = True, max_g
                                  f"of the trajectory (> {max_growth}): secular drift, not a bounded oscillation")
 
 
-def assert_gradcheck(f: Any, y0: Tensor, t: Tensor, method: str, *, wrt: Sequence[str] = ("y0",),
+def assert_gradcheck(f: Dynamics | SeparableHamiltonian, y0: Tensor, t: Tensor, method: str, *, wrt: Sequence[str] = ("y0",),
                      **solve_kwargs: Any) -> None:
     """``torch.autograd.gradcheck`` of ``solve(f, y0, t, method=...).ys`` with respect to ``y0`` and/or ``t``
     (``wrt``) in float64.
@@ -105,7 +106,7 @@ def assert_gradcheck(f: Any, y0: Tensor, t: Tensor, method: str, *, wrt: Sequenc
                              f"{exc}") from exc
 
 
-def assert_adjoint_matches_backprop(f: Any, y0: Tensor, t: Tensor, method: str, *, tol: float = 1e-5,
+def assert_adjoint_matches_backprop(f: Dynamics, y0: Tensor, t: Tensor, method: str, *, tol: float = 1e-5,
                                     **solve_kwargs: Any) -> None:
     """Gradients of a random projection of ``ys`` with respect to ``y0`` and to ``f``'s parameters
     agree between ``adjoint=True`` and backpropagation through the steps, to ``tol`` (relative to
@@ -127,7 +128,8 @@ def assert_adjoint_matches_backprop(f: Any, y0: Tensor, t: Tensor, method: str, 
         raise AssertionError(f"adjoint and backprop gradients differ by {err:.3e} (relative) for {method!r}")
 
 
-def symplecticity_error(f: Any, y0: Tensor, method: str, dt: float, *, steps: int = 1, **solve_kwargs: Any) -> float:
+def symplecticity_error(f: Hamiltonian | SeparableHamiltonian | Dynamics, y0: Tensor, method: str, dt: float, *,
+                        steps: int = 1, **solve_kwargs: Any) -> float:
     r"""How far the numerical flow map is from symplectic: :math:`\max |M^\top J M - J|`.
 
     :math:`M = \partial y_k / \partial y_0` is the Jacobian of ``steps`` steps of ``method`` from the
@@ -150,8 +152,8 @@ def symplecticity_error(f: Any, y0: Tensor, method: str, dt: float, *, steps: in
     return float((m.T @ j @ m - j).abs().max())
 
 
-def assert_symplectic(f: Any, y0: Tensor, method: str, dt: float, *, steps: int = 1, tol: float = 1e-12,
-                      **solve_kwargs: Any) -> float:
+def assert_symplectic(f: Hamiltonian | SeparableHamiltonian | Dynamics, y0: Tensor, method: str, dt: float, *,
+                      steps: int = 1, tol: float = 1e-12, **solve_kwargs: Any) -> float:
     """Check that ``method``'s flow map on ``f`` is symplectic, :math:`M^\top J M = J` to ``tol``
     (:func:`symplecticity_error`). Returns the error.
 
@@ -188,7 +190,7 @@ def _output_kind(model: Any, output: str | None) -> str:
     return output
 
 
-def particle_equivariance_error(model: Callable[..., Tensor], x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor,
+def particle_equivariance_error(model: ParticleModel, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor,
                                 edge_attr: Tensor | None = None, *, output: str | None = None, reflection: bool = True,
                                 translation: bool = True, permutation: bool = True,
                                 generator: torch.Generator | None = None) -> float:
@@ -224,7 +226,7 @@ def particle_equivariance_error(model: Callable[..., Tensor], x: Tensor, v: Tens
     return float((out2 - expected[perm]).abs().max() / out.abs().max().clamp_min(torch.finfo(x.dtype).tiny))
 
 
-def assert_particle_equivariant(model: Callable[..., Tensor], x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor,
+def assert_particle_equivariant(model: ParticleModel, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor,
                                 edge_attr: Tensor | None = None, *, output: str | None = None, tol: float | None = None,
                                 trials: int = 3, seed: int = 0) -> float:
     """Check :func:`particle_equivariance_error` over ``trials`` random rotations (proper and improper),

@@ -50,8 +50,9 @@ def _sync(device: torch.device) -> None:
 def scaling_rows(cfg: BenchConfig) -> list[dict[str, Any]]:
     """Seconds per training iteration and peak tensor memory of PINN and SPINN on N^3 heat-equation points.
 
-    The first iteration of each (the warm-up) is the one measured for memory, by
-    :func:`physwm.diagnostics.peak_memory`; the timed iterations run without the profiler.
+    Per model: the mean of as many iterations as fill ``min_seconds`` after a warm-up (``_time``), then one
+    more iteration under
+    :func:`physwm.diagnostics.peak_memory` (the profiler slows the iterations that follow it, so it runs last).
     """
     device, s = cfg.torch_device, cfg.section("pinn")
     problem = _heat().pde_problem()
@@ -62,13 +63,9 @@ def scaling_rows(cfg: BenchConfig) -> list[dict[str, Any]]:
         for name, model in _models(problem, device).items():
             opt = torch.optim.Adam(model.parameters(), lr=1e-3)
             gen = torch.Generator().manual_seed(cfg.seed)
+            seconds = _time(_iteration, model, problem, n, opt, gen, min_seconds=s["min_seconds"], device=device)
             _, mem = peak_memory(_iteration, model, problem, n, opt, gen, device=device)
-            _sync(device)
-            start = time.perf_counter()
-            for _ in range(s["timed"]):
-                _iteration(model, problem, n, opt, gen)
-            _sync(device)
-            found[name] = dict(seconds=(time.perf_counter() - start) / s["timed"], memory=mem)
+            found[name] = dict(seconds=seconds, memory=mem)
         p, sp = found["PINN"], found["SPINN"]
         rows.append(dict(points=f"{n}^3", n=n, pinn_s_per_it=p["seconds"], spinn_s_per_it=sp["seconds"],
                          speedup=p["seconds"] / sp["seconds"], pinn_peak_mib=p["memory"], spinn_peak_mib=sp["memory"],
@@ -90,13 +87,21 @@ def accuracy_rows(cfg: BenchConfig) -> list[dict[str, Any]]:
     return rows
 
 
-def _time(fn, repeats: int, device: torch.device) -> float:
-    fn()
-    _sync(device)
+def _time(fn, *args: Any, min_seconds: float, device: torch.device, max_repeats: int = 100) -> float:
+    """Mean wall time of ``fn(*args)``: after one warm-up call, repeated until ``min_seconds`` have passed (at
+    least once). A warm-up call that alone lasts ``min_seconds`` is the measurement (first-call overheads are
+    milliseconds, nothing at that scale)."""
     start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
+    fn(*args)
     _sync(device)
+    first = time.perf_counter() - start
+    if first >= min_seconds:
+        return first
+    start, repeats = time.perf_counter(), 0
+    while repeats < max_repeats and (repeats == 0 or time.perf_counter() - start < min_seconds):
+        fn(*args)
+        _sync(device)
+        repeats += 1
     return (time.perf_counter() - start) / repeats
 
 
@@ -129,9 +134,9 @@ def projection_rows(cfg: BenchConfig) -> tuple[list[dict[str, Any]], dict[str, A
     with torch.no_grad():
         # cost of the projection against one forward pass of the network on the same grid (float32, one time)
         x1, t1, _ = flow.grid_points(t[:1].float(), n)
-        fwd = _time(lambda: model.predict(x1, t1), 5, device)
+        fwd = _time(model.predict, x1, t1, min_seconds=0.2, device=device)
         u1 = model.predict(x1, t1)[..., :2].movedim(-1, 1).contiguous()
-        proj_s = _time(lambda: leray_project(u1, dim=2, lengths=lengths), 5, device)
+        proj_s = _time(lambda: leray_project(u1, dim=2, lengths=lengths), min_seconds=0.2, device=device)
     for r in rows:
         r["forward_ms"] = fwd * 1e3
         r["projection_ms"] = proj_s * 1e3 if r["model"] == "LerayPINN" else None

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from physwm._errors import ArgumentValueError, DataFormatError
+from physwm._typing import ParticleModel
 from physwm._validate import choice, integer, positive, positive_int
 from physwm.nn.graph import fully_connected_graph, knn_graph
 from physwm.state import particles_to_state, state_to_particles
@@ -127,7 +128,7 @@ class ParticleData:
         d = self if index is None else self.subset(index)
         return _graph(d.x, d.v, d.properties, d.target, graph)
 
-    def predict(self, model, *, batch_size: int = 100, graph: str | int = "full") -> Tensor:
+    def predict(self, model: ParticleModel, *, batch_size: int = 100, graph: str | int = "full") -> Tensor:
         """``model``'s prediction for every system, in batches without gradients, ``(S, N, 3)``.
 
         ``model`` is a :class:`~physwm._typing.ParticleModel` called as ``model(x, v, h, edge_index, edge_attr)``.
@@ -140,7 +141,7 @@ class ParticleData:
                 out.append(model(*g.inputs()).reshape(g.batch_size, g.n_bodies, 3))
         return torch.cat(out)
 
-    def rollout(self, model, steps: int, *, batch_size: int = 100, graph: str | int = "full") -> tuple[Tensor, Tensor]:
+    def rollout(self, model: ParticleModel, steps: int, *, batch_size: int = 100, graph: str | int = "full") -> tuple[Tensor, Tensor]:
         r"""Roll a one-shot position model (EGNN, SEGNN) forward autoregressively from the input frame.
 
         Each step predicts the positions one :attr:`interval` :math:`\Delta` later,

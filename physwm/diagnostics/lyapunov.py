@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from physwm._typing import Dynamics
+from physwm._validate import choice, integer, nonnegative, positive, positive_int
 from physwm.integrate import solve
 
 __all__ = [
@@ -100,14 +102,8 @@ class _TangentDynamics:
         return torch.cat([out[..., 0, :], jv.transpose(-1, -2).reshape(*batch, d * k)], -1)
 
 
-def _positive_float(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0) or math.isinf(value):
-        raise ValueError(f"`{name}` must be a finite positive number, got {value!r}")
-    return float(value)
-
-
 def lyapunov_spectrum(
-    f: Callable[[Tensor, Tensor], Tensor],
+    f: Dynamics,
     y0: Tensor,
     *,
     t_total: float,
@@ -171,17 +167,12 @@ def lyapunov_spectrum(
     """
     if not isinstance(y0, Tensor) or not y0.is_floating_point() or y0.dim() < 1:
         raise TypeError(f"`y0` must be a floating tensor of shape (*batch, d), got {type(y0).__name__}")
-    t_total, dt = _positive_float("t_total", t_total), _positive_float("dt", dt)
-    if not (transient >= 0):
-        raise ValueError(f"`transient` must be >= 0, got {transient}")
+    t_total, dt, transient = positive("t_total", t_total), positive("dt", dt), nonnegative("transient", transient)
     d = y0.shape[-1]
     k = d if n_exponents is None else n_exponents
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d:
-        raise ValueError(f"`n_exponents` must be an int in [1, {d}] (the state dimension), got {n_exponents!r}")
-    if isinstance(renormalize_every, bool) or not isinstance(renormalize_every, int) or renormalize_every < 1:
-        raise ValueError(f"`renormalize_every` must be a positive int, got {renormalize_every!r}")
-    if jvp not in ("auto", "forward", "reverse"):
-        raise ValueError(f"`jvp` must be 'auto', 'forward' or 'reverse', got {jvp!r}")
+    integer("n_exponents", k, minimum=1, maximum=d)
+    positive_int("renormalize_every", renormalize_every)
+    choice("jvp", jvp, ("auto", "forward", "reverse"))
     batch = y0.shape[:-1]
     seg = renormalize_every * dt
     n_transient = math.ceil(transient / seg - 1e-9) if transient > 0 else 0
@@ -209,7 +200,7 @@ def lyapunov_spectrum(
     return LyapunovResult(exponents=hist[-1], history=hist, t=times, final_state=y, jvp=field.mode)
 
 
-def max_lyapunov_exponent(f: Callable[[Tensor, Tensor], Tensor], y0: Tensor, **kwargs) -> Tensor:
+def max_lyapunov_exponent(f: Dynamics, y0: Tensor, **kwargs) -> Tensor:
     """The maximal Lyapunov exponent ``λ_max`` ``(*batch,)``: :func:`lyapunov_spectrum` with one tangent vector.
 
     Takes the keyword arguments of :func:`lyapunov_spectrum` (``t_total`` and ``dt`` required).
@@ -306,7 +297,7 @@ def predictability_horizon(lambda_max: Tensor | float, initial_error: float, tol
 
     Example:
         >>> predictability_horizon(0.9056, initial_error=1e-6, tolerance=1.0)
-        tensor(15.2558)
+        tensor(15.2556)
     """
     if not (0 < initial_error < tolerance):
         raise ValueError(f"need 0 < initial_error < tolerance, got {initial_error} and {tolerance}")

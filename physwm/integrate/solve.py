@@ -11,7 +11,7 @@ from torch import Tensor
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError, NotSeparableError
 from physwm._registry import Registry
-from physwm._typing import SeparableHamiltonian
+from physwm._typing import ControlledDynamics, Dynamics, SeparableHamiltonian
 from physwm._validate import all_finite, describe, nonnegative, positive_int, real
 from physwm._validate import tensor as check_tensor
 from physwm.integrate._base import Integrator, Solution, step_plan
@@ -173,7 +173,7 @@ def _solve_with_action(f, y0: Tensor, t: Tensor, plan, action: Action, integrato
 
 
 def solve(
-    f: Callable[..., Tensor],
+    f: Dynamics | ControlledDynamics | SeparableHamiltonian,
     y0: Tensor,
     t: Union[Tensor, Sequence[float]],
     *,
@@ -305,7 +305,7 @@ def solve(
     return integrator.integrate(f, y0, t, plan, dt=dt, rtol=rtol, atol=atol, max_steps=max_steps, **options)
 
 
-def rollout(f: Callable[..., Tensor], y0: Tensor, t: Union[Tensor, Sequence[float]], *, chunk: int = 50,
+def rollout(f: Dynamics | ControlledDynamics | SeparableHamiltonian, y0: Tensor, t: Union[Tensor, Sequence[float]], *, chunk: int = 50,
             **solve_kwargs: Any) -> Tensor:
     """The states of :func:`solve` at ``t``, with a blow-up ending the trajectory instead of raising.
 

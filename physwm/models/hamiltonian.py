@@ -31,7 +31,7 @@ class HNN(nn.Module):
         activation_name: a smooth activation (see :func:`physwm.nn.activation`).
 
     Shapes:
-        forward: ``t`` scalar, ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``.
+        forward: ``t`` scalar or ``(*batch,)`` (unused: H is autonomous), ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``.
         hamiltonian: ``q, p`` ``(*batch, n)`` -> ``(*batch,)``.
 
     Example:

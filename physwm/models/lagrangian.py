@@ -43,8 +43,30 @@ def _el_terms(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: T
     return mass, g[:n] - mixed @ qdot
 
 
+def _el_terms_batched(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor) -> tuple[Tensor, Tensor]:
+    """The same two terms for a Lagrangian that takes a batch ``(B, n) -> (B,)``, by ``n + 1`` reverse passes.
+
+    ``∇L`` over ``z = [q, q̇]`` (one backward pass, kept differentiable), then row ``i`` of its Jacobian,
+    ``∂²L/∂q̇_i∂z``, by one more backward pass per coordinate: the batch entries are independent, so
+    each pass gives every sample's row at once. Much cheaper than vmapping forward-over-reverse for
+    small networks (less dispatch); the results agree to round-off.
+    """
+    n = q.shape[-1]
+    create_graph = torch.is_grad_enabled()
+    with torch.enable_grad():
+        z = torch.cat([q, qdot], -1)
+        z = z if (create_graph and z.requires_grad) else z.detach().requires_grad_(True)
+        (g,) = torch.autograd.grad(lagrangian(z[..., :n], z[..., n:]).sum(), z, create_graph=True)
+        rows = torch.stack([torch.autograd.grad(g[..., n + i].sum(), z, create_graph=create_graph, retain_graph=True)[0]
+                            for i in range(n)], -2)  # rows[b, i, j] = ∂²L / ∂q̇_i ∂z_j
+    mass, mixed = rows[..., n:], rows[..., :n]
+    if not create_graph:
+        g = g.detach()
+    return mass, g[..., :n] - (mixed @ qdot.unsqueeze(-1)).squeeze(-1)
+
+
 def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor, *,
-                   rcond: float | None = None, regularization: float = 0.0) -> Tensor:
+                   rcond: float | None = None, regularization: float = 0.0, batched: bool = False) -> Tensor:
     r"""Accelerations :math:`\ddot q` of a Lagrangian system, batched with ``torch.func``.
 
     The Euler-Lagrange equation :math:`\frac{d}{dt}\partial_{\dot q} L = \partial_q L` solved for
@@ -55,17 +77,20 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
                   \big(\partial_q L - \partial^2_{\dot q q} L\,\dot q\big).
 
     The Hessian and mixed derivatives come from ``torch.func`` (``grad`` and ``jacfwd``) vmapped
-    over the batch, with no Python loop; the mass matrix is inverted by a linear solve, never an
-    explicit inverse. **Singular guard**: the mass matrix :math:`M = \partial^2_{\dot q\dot q} L`
-    must be invertible. If :math:`\min|\lambda(M)| \le` ``rcond`` :math:`\cdot \max|\lambda(M)|`
-    for any state (or ``M`` has non-finite entries) a :class:`~physwm.SingularMassMatrixError`
-    names the offending states instead of returning inf/NaN. ``regularization`` ``ε`` solves
-    :math:`(M + \varepsilon I)\ddot q = \dots` instead (Tikhonov), a documented bias that keeps a
+    over the batch, with no Python loop, or, for a Lagrangian that itself takes a batch
+    (``batched=True``, as :class:`LNN`'s does), from ``n + 1`` batched reverse passes, several times
+    faster for small networks; the mass matrix is inverted by a linear solve, never an explicit inverse.
+    **Singular guard**: the mass matrix :math:`M = \partial^2_{\dot q\dot q} L` must be invertible. If
+    :math:`\min|\lambda(M)| \le` ``rcond`` :math:`\cdot \max|\lambda(M)|` for any state (or ``M`` has
+    non-finite entries) a :class:`~physwm.SingularMassMatrixError` names the offending states instead of
+    returning inf/NaN. ``regularization`` ``ε`` solves :math:`(M + \varepsilon I)\ddot q = \dots` instead
+    (Tikhonov), a documented bias that keeps a
     degenerate learned Lagrangian integrable.
 
     Args:
         lagrangian: ``L(q, qdot) -> scalar`` for **one** state (``q, qdot`` of shape ``(n,)``); it
-            is vmapped over the batch, so it must use only torch operations.
+            is vmapped over the batch, so it must use only torch operations. With ``batched=True``,
+            ``L(q, qdot) -> (B,)`` for states ``(B, n)`` instead.
         q: generalised coordinates.
         qdot: generalised velocities.
         rcond: relative eigenvalue threshold of the guard; default ``10 n eps`` of the dtype
@@ -74,6 +99,7 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
             states during training, so the default only stops what no solve can handle; raise it
             to refuse ill-conditioned states too. ``0`` checks for exact singularity only.
         regularization: ``ε >= 0`` added to the diagonal of ``M``.
+        batched: whether ``lagrangian`` takes a batch of states (see above).
 
     Returns:
         ``q̈`` of shape ``(*batch, n)``.
@@ -97,7 +123,10 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
     regularization = nonnegative("regularization", regularization)
     batch, n = q.shape[:-1], q.shape[-1]
     qf, vf = q.reshape(-1, n), qdot.reshape(-1, n)
-    mass, rhs = torch.func.vmap(lambda a, b: _el_terms(lagrangian, a, b))(qf, vf)
+    if batched:
+        mass, rhs = _el_terms_batched(lagrangian, qf, vf)
+    else:
+        mass, rhs = torch.func.vmap(lambda a, b: _el_terms(lagrangian, a, b))(qf, vf)
     if regularization:
         mass = mass + regularization * torch.eye(n, dtype=mass.dtype, device=mass.device)
     with torch.no_grad():
@@ -169,7 +198,8 @@ class LNN(nn.Module):
 
     def acceleration(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``q̈`` from the Euler-Lagrange equation, ``(*batch, n)``."""
-        return euler_lagrange(self.lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization)
+        return euler_lagrange(self.lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization,
+                              batched=True)
 
     def _split(self, y: Tensor) -> tuple[Tensor, Tensor]:
         return split_qp(check_tensor("y", y), self.dof)

@@ -160,7 +160,7 @@ class HamiltonianGNN(nn.Module):
     pair potential. :math:`V_\theta` depends on distances only: it is invariant under rotations,
     reflections, translations and permutations of identical particles, and smooth, so the
     dynamics conserve energy, linear and angular momentum; as a
-    :class:`~physwm.integrate.SeparableHamiltonian` it rolls out with ``leapfrog``/``yoshida4``.
+    :class:`~physwm._typing.SeparableHamiltonian` it rolls out with ``leapfrog``/``yoshida4``.
     Forces are ``-dV/dq`` by autograd; the pair graph is complete, or a radius graph within
     ``cutoff`` (no neighbour cap: the envelope keeps ``V`` smooth as neighbours change).
 
@@ -180,7 +180,7 @@ class HamiltonianGNN(nn.Module):
         cutoff: interaction cutoff radius, or ``None`` for all pairs.
 
     Shapes:
-        forward: ``t`` scalar, ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``; kinetic/potential:
+        forward: ``t`` scalar or ``(*batch,)`` (unused), ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``; kinetic/potential:
         ``(*batch, 3N)`` -> ``(*batch,)``.
 
     Raises:

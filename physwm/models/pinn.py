@@ -104,7 +104,7 @@ class PINN(_Field):
 
     The residual of a :class:`~physwm.pde.PDEProblem` is evaluated at scattered collocation points with
     reverse-mode derivatives (:mod:`physwm.pde.autodiff`); train it with
-    :func:`physwm.training.fit_pinn`.
+    :func:`physwm.training.fit` with a :class:`~physwm.training.PINNResidual`.
 
     Args:
         domain: the spatial :class:`~physwm.pde.Box`; inputs are scaled to ``[-1, 1]`` over it.

@@ -55,7 +55,7 @@ class PHNN(nn.Module):
         forcing_hidden: hidden widths of the forcing MLP.
 
     Shapes:
-        forward: ``t`` scalar, ``y`` ``(*batch, 2n)``, ``u`` ``(*batch, m)`` or ``None`` -> ``(*batch, 2n)``.
+        forward: ``t`` scalar or ``(*batch,)``, ``y`` ``(*batch, 2n)``, ``u`` ``(*batch, m)`` or ``None`` -> ``(*batch, 2n)``.
 
     Raises:
         ValueError: unknown option values; at call time an action of the wrong shape, or an

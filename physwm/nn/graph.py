@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from physwm._validate import integer, positive, positive_int
+
 __all__ = ["fully_connected_graph", "knn_graph", "radius_graph", "batch_positions"]
 
 
@@ -54,9 +56,7 @@ def fully_connected_graph(n_nodes: int, batch_size: int = 1, *, device: torch.de
         >>> fully_connected_graph(3).shape
         torch.Size([2, 6])
     """
-    for name, v, lo in (("n_nodes", n_nodes, 2), ("batch_size", batch_size, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"`{name}` must be an int >= {lo}, got {v!r}")
+    integer("n_nodes", n_nodes, minimum=2), positive_int("batch_size", batch_size)
     eye = torch.eye(n_nodes, dtype=torch.bool, device=device)
     return _flatten((~eye).expand(batch_size, n_nodes, n_nodes))
 
@@ -84,8 +84,7 @@ def knn_graph(pos: Tensor, k: int) -> Tensor:
     """
     pos = batch_positions(pos)
     bsz, n, _ = pos.shape
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k < n:
-        raise ValueError(f"`k` must be an int with 1 <= k < N = {n}, got {k!r}")
+    integer("k", k, minimum=1, maximum=n - 1)
     d2 = (pos.unsqueeze(2) - pos.unsqueeze(1)).pow(2).sum(-1)  # (B, N, N): |x_i - x_j|²
     d2 = d2 + torch.diag(torch.full((n,), float("inf"), dtype=d2.dtype, device=d2.device))
     nbr = d2.topk(k, dim=-1, largest=False).indices  # (B, N, k): sources j of target i
@@ -115,15 +114,13 @@ def radius_graph(pos: Tensor, r: float, *, max_num_neighbors: int | None = None)
                 [0, 1]])
     """
     pos = batch_positions(pos)
-    if not (isinstance(r, (int, float)) and r > 0):
-        raise ValueError(f"`r` must be a positive number, got {r!r}")
+    r = positive("r", r)
     n = pos.shape[1]
     d2 = (pos.unsqueeze(2) - pos.unsqueeze(1)).pow(2).sum(-1)
     eye = torch.eye(n, dtype=torch.bool, device=pos.device)
     mask = (d2 < float(r) ** 2) & ~eye
     if max_num_neighbors is not None:
-        if isinstance(max_num_neighbors, bool) or not isinstance(max_num_neighbors, int) or max_num_neighbors < 1:
-            raise ValueError(f"`max_num_neighbors` must be a positive int or None, got {max_num_neighbors!r}")
+        positive_int("max_num_neighbors", max_num_neighbors)
         most = int(mask.sum(-1).max())
         if most > max_num_neighbors:
             raise ValueError(f"a node has {most} neighbours within r={r}, more than `max_num_neighbors`="

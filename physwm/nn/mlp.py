@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from physwm._validate import positive_int
+
 __all__ = ["MLP", "activation"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "softplus": nn.Softplus, "silu": nn.SiLU, "gelu": nn.GELU, "relu": nn.ReLU}
@@ -42,17 +44,16 @@ class MLP(nn.Module):
         input ``(*batch, in_dim)`` -> output ``(*batch, out_dim)``.
 
     Example:
+        >>> import torch
         >>> MLP(2, 1, hidden=(16, 16))(torch.zeros(5, 2)).shape
         torch.Size([5, 1])
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh"):
         super().__init__()
-        for name, v in (("in_dim", in_dim), ("out_dim", out_dim)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"`{name}` must be a positive int, got {v!r}")
-        if not all(isinstance(h, int) and h >= 1 for h in hidden):
-            raise ValueError(f"`hidden` must be positive ints, got {hidden!r}")
+        positive_int("in_dim", in_dim), positive_int("out_dim", out_dim)
+        for k, h in enumerate(hidden):
+            positive_int(f"hidden[{k}]", h)
         widths = [in_dim, *hidden, out_dim]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):

@@ -31,6 +31,8 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from physwm._validate import integer
+
 __all__ = ["partial", "grad", "laplacian", "divergence", "SeparableContext", "SeparableValue", "SeparableCoordinates"]
 
 
@@ -134,15 +136,13 @@ def partial(u: Tensor, x: Tensor, axis: int | None = None, order: int = 1) -> Te
         True
     """
     _check(u, x)
-    if isinstance(order, bool) or not isinstance(order, int) or order < 0:
-        raise ValueError(f"`order` must be a non-negative int, got {order!r}")
+    integer("order", order, minimum=0)
     scalar_x = _scalar_coordinate(u, x) if axis is None else False
     if axis is None and not scalar_x:
         raise ValueError(f"`axis` is required when `x` has a trailing coordinate axis (x {tuple(x.shape)}, "
                          f"u {tuple(u.shape)}); pass axis=None only for one coordinate per point, such as t")
     if axis is not None:
-        if isinstance(axis, bool) or not isinstance(axis, int) or not 0 <= axis < x.shape[-1]:
-            raise ValueError(f"`axis` must be an int in [0, {x.shape[-1]}) for x of shape {tuple(x.shape)}, got {axis!r}")
+        integer("axis", axis, minimum=0, maximum=x.shape[-1] - 1)
     if order == 0:
         return u
     if isinstance(u, SeparableValue) or isinstance(x, SeparableCoordinates):

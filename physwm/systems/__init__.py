@@ -5,7 +5,7 @@ quantities it conserves in ``invariants()``, samples initial states reproducibly
 exists, gives the exact solution.
 """
 
-from physwm.systems.base import HamiltonianSystem, SeparableHamiltonianSystem, System
+from physwm.systems.base import HamiltonianSystem, ParticleSystem, SeparableHamiltonianSystem, System
 from physwm.systems.charged import ChargedParticles
 from physwm.systems.fluids import NavierStokes2D
 from physwm.systems.kepler import Kepler
@@ -23,7 +23,7 @@ from physwm.systems.symbolic import (
 )
 
 __all__ = [
-    "System", "HamiltonianSystem", "SeparableHamiltonianSystem", "HarmonicOscillator", "Pendulum",
+    "System", "HamiltonianSystem", "SeparableHamiltonianSystem", "ParticleSystem", "HarmonicOscillator", "Pendulum",
     "DoublePendulum", "Kepler", "NBody", "ChargedParticles", "figure_eight", "FIGURE_EIGHT_PERIOD", "HenonHeiles", "Lorenz",
     "PortHamiltonianSystem", "DampedPendulum", "MassSpringDamper", "Duffing",
     "from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem", "SymbolicSeparableHamiltonianSystem",

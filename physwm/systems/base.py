@@ -9,9 +9,9 @@ from torch import Tensor
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import describe, positive_int
-from physwm.state import autograd_gradient, merge_qp, split_qp
+from physwm.state import autograd_gradient, merge_qp, split_qp, state_to_particles
 
-__all__ = ["System", "HamiltonianSystem", "SeparableHamiltonianSystem", "uniform"]
+__all__ = ["System", "HamiltonianSystem", "SeparableHamiltonianSystem", "ParticleSystem", "uniform"]
 
 
 def uniform(n: int, d: int, low, high, *, generator, dtype, device) -> Tensor:
@@ -120,3 +120,26 @@ class SeparableHamiltonianSystem(HamiltonianSystem):
 
     def grad_hamiltonian(self, q, p):
         return self.grad_potential(q), self.grad_kinetic(p)
+
+
+class ParticleSystem(SeparableHamiltonianSystem):
+    """``N`` particles in 3-D with separable ``H``: the state ``y = [q.flatten(-2), p.flatten(-2)]`` ``(*batch, 6N)``
+    (:func:`physwm.state.particles_to_state`). Translation and rotation invariance of the potential give the
+    total linear and angular momentum as invariants besides the energy.
+
+    Subclasses set ``n_bodies`` and ``state_dim = 6 * n_bodies``.
+    """
+
+    n_bodies: int = 0
+
+    def momentum(self, y: Tensor) -> Tensor:
+        """Total linear momentum ``sum_i p_i``, ``(*batch, 3)``."""
+        return state_to_particles(self._check_state(y), self.n_bodies)[1].sum(-2)
+
+    def angular_momentum(self, y: Tensor) -> Tensor:
+        """Total angular momentum about the origin ``sum_i q_i x p_i``, ``(*batch, 3)``."""
+        q, p = state_to_particles(self._check_state(y), self.n_bodies)
+        return torch.linalg.cross(q, p).sum(-2)
+
+    def invariants(self):
+        return {"energy": self.energy, "momentum": self.momentum, "angular_momentum": self.angular_momentum}

@@ -9,13 +9,13 @@ from torch import Tensor
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import describe, positive, positive_int
-from physwm.state import particles_to_state, state_to_particles, unflatten_particles
-from physwm.systems.base import SeparableHamiltonianSystem
+from physwm.state import particles_to_state, unflatten_particles
+from physwm.systems.base import ParticleSystem
 
 __all__ = ["ChargedParticles"]
 
 
-class ChargedParticles(SeparableHamiltonianSystem):
+class ChargedParticles(ParticleSystem):
     r"""``N`` point charges of unit mass in 3-D under (optionally clipped) Coulomb forces.
 
     .. math::
@@ -173,19 +173,10 @@ class ChargedParticles(SeparableHamiltonianSystem):
             force = force.clamp(-self.max_force, self.max_force)
         return (-force).movedim((0, 1), (-2, -1)).flatten(-2)
 
-    # -- invariants -----------------------------------------------------------------------------
-    def momentum(self, y: Tensor) -> Tensor:
-        """Total linear momentum ``sum_i p_i``, ``(*batch, 3)``."""
-        return state_to_particles(self._check_state(y), self.n_bodies)[1].sum(-2)
-
-    def angular_momentum(self, y: Tensor) -> Tensor:
-        """Total angular momentum about the origin ``sum_i q_i x p_i``, ``(*batch, 3)``."""
-        q, p = state_to_particles(self._check_state(y), self.n_bodies)
-        return torch.linalg.cross(q, p).sum(-2)
 
     def invariants(self):
         """Energy, momentum, angular momentum: exact invariants of the flow only when ``max_force`` is ``None``."""
-        return {"energy": self.energy, "momentum": self.momentum, "angular_momentum": self.angular_momentum}
+        return super().invariants()
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """``n`` initial states as in Kipf et al. (2018) and Satorras et al. (2021), shape ``(n, 6N)``.

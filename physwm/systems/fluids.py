@@ -58,6 +58,7 @@ class NavierStokes2D(System):
         ValueError: bad parameters.
 
     Example:
+        >>> import physwm
         >>> ns = NavierStokes2D(nu=0.01, n=32)
         >>> y0 = ns.taylor_green(torch.tensor(0.0, dtype=torch.float64))
         >>> sol = physwm.solve(ns, y0, torch.tensor([0.0, 1.0], dtype=torch.float64), method="rk4", dt=0.05)

@@ -9,8 +9,8 @@ from torch import Tensor
 
 from physwm._errors import ArgumentValueError
 from physwm._validate import nonnegative, positive, positive_int
-from physwm.state import particles_to_state, state_to_particles, unflatten_particles
-from physwm.systems.base import SeparableHamiltonianSystem
+from physwm.state import particles_to_state, unflatten_particles
+from physwm.systems.base import ParticleSystem
 
 __all__ = ["NBody", "figure_eight", "FIGURE_EIGHT_PERIOD"]
 
@@ -18,7 +18,7 @@ __all__ = ["NBody", "figure_eight", "FIGURE_EIGHT_PERIOD"]
 FIGURE_EIGHT_PERIOD = 6.3259139829101
 
 
-class NBody(SeparableHamiltonianSystem):
+class NBody(ParticleSystem):
     r"""``N`` point masses under (optionally softened) Newtonian gravity in 3-D.
 
     .. math::
@@ -86,17 +86,8 @@ class NBody(SeparableHamiltonianSystem):
         w = torch.where(torch.eye(self.n_bodies, dtype=torch.bool, device=q.device), 0.0, w)
         return (w.unsqueeze(-1) * diff).sum(-2).flatten(-2)  # dV/dq_i = sum_j G m_i m_j (q_i - q_j)/r^3
 
-    def momentum(self, y: Tensor) -> Tensor:
-        """Total linear momentum ``(*batch, 3)``."""
-        return state_to_particles(self._check_state(y), self.n_bodies)[1].sum(-2)
 
-    def angular_momentum(self, y: Tensor) -> Tensor:
-        """Total angular momentum about the origin ``(*batch, 3)``."""
-        q, p = state_to_particles(self._check_state(y), self.n_bodies)
-        return torch.linalg.cross(q, p).sum(-2)
 
-    def invariants(self):
-        return {"energy": self.energy, "momentum": self.momentum, "angular_momentum": self.angular_momentum}
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """Positions standard normal, velocities normal with std 0.3, centre of mass at rest at the origin."""

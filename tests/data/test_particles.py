@@ -27,6 +27,7 @@ def test_charged_split_sizes_and_shapes_match_the_readme(charged_dir, split):
     assert data.x.shape == data.v.shape == data.target.shape == (s, 5, 3)
     assert data.properties.shape == (s, 5, 1)
     assert set(data.properties.unique().tolist()) <= {-1.0, 1.0}
+    assert data.interval == pytest.approx(1.0)  # frames 30 -> 40, 0.1 time units apart
 
 
 def test_charged_frame_slicing_and_axis_order(charged_dir):
@@ -55,10 +56,12 @@ def test_charged_loader_errors(charged_dir, tmp_path):
         load_nbody_charged(tmp_path / "nope", "train")
     with pytest.raises(FileNotFoundError, match="no test.npz"):
         load_nbody_charged(tmp_path, "test")
-    with pytest.raises(ValueError, match="`frame_out` \\(30\\) must come after"):
+    with pytest.raises(ValueError, match=r"`frame_out` must be an int >= 31 and <= 48, got 30"):
         load_nbody_charged(charged_dir, "test", frame_in=30, frame_out=30)
-    with pytest.raises(ValueError, match="`frame_in` must be an int in \\[0, 48\\]"):
+    with pytest.raises(ValueError, match=r"`frame_in` must be an int >= 0 and <= 47, got 49"):
         load_nbody_charged(charged_dir, "test", frame_in=49)
+    with pytest.raises(TypeError, match=r"`max_samples` must be an int >= 1, got 2.5"):
+        load_nbody_charged(charged_dir, "test", max_samples=2.5)
     np.savez(tmp_path / "test.npz", loc=np.zeros((2, 49, 5, 3)), vel=np.zeros((2, 49, 5, 3)), charges=np.zeros((2, 5, 1)))
     with pytest.raises(DataFormatError, match="shape \\(S, frames, 3, N\\)"):
         load_nbody_charged(tmp_path, "test")
@@ -72,6 +75,39 @@ def test_particle_data_checks_shapes():
         ParticleData(torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), torch.zeros(2, 5, 1), torch.zeros(2, 4, 3))
     with pytest.raises(ValueError, match="`properties` must have shape"):
         ParticleData(torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), torch.zeros(2, 5), torch.zeros(2, 5, 3))
+    with pytest.raises(ValueError, match=r"`interval` must be a finite number > 0, got -1.0"):
+        ParticleData(torch.zeros(2, 5, 3), torch.zeros(2, 5, 3), torch.zeros(2, 5, 1), torch.zeros(2, 5, 3), -1.0)
+
+
+def _small_particle_data(n_sims=7, interval=0.1):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(n_sims, 5, 3, generator=g, dtype=torch.float64)
+    v = torch.randn(n_sims, 5, 3, generator=g, dtype=torch.float64)
+    c = torch.where(torch.rand(n_sims, 5, 1, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0)
+    return ParticleData(x, v, c, x + interval * v, interval)
+
+
+def test_rollout_of_a_position_model():
+    from physwm.models import EGNN, PairForceNet
+
+    torch.manual_seed(0)
+    model = EGNN(node_dim=1, edge_dim=1, hidden=8, layers=2).double()
+    data = _small_particle_data()
+    xs, vs = data.rollout(model, 3, batch_size=3)  # batches that do not divide the 7 systems
+    assert xs.shape == vs.shape == (4, 7, 5, 3)
+    assert torch.equal(xs[0], data.x) and torch.equal(vs[0], data.v)
+    assert torch.equal(xs[1], data.predict(model, batch_size=3))  # the first step is the one-shot prediction
+    assert torch.allclose(vs[1:], (xs[1:] - xs[:-1]) / data.interval)  # secant velocities
+    # step 2 is the model applied to step 1's positions and secant velocities (h = |v| rebuilt)
+    step1 = ParticleData(xs[1], vs[1], data.properties, xs[1], data.interval)
+    assert torch.allclose(xs[2], step1.predict(model), atol=1e-14, rtol=0)
+    assert not torch.allclose(xs[2], xs[1])
+    with pytest.raises(ValueError, match="predicts positions"):
+        data.rollout(PairForceNet(node_dim=1, edge_dim=1, hidden=(8,)).double(), 2)
+    with pytest.raises(ValueError, match="`interval`"):
+        ParticleData(data.x, data.v, data.properties, data.target).rollout(model, 2)
+    with pytest.raises(ValueError, match=r"`steps` must be an int >= 1, got 0"):
+        data.rollout(model, 0)
 
 
 def test_gravity_dataset_follows_the_protocol_and_conserves_momentum():
@@ -82,5 +118,6 @@ def test_gravity_dataset_follows_the_protocol_and_conserves_momentum():
     assert float(data.v.sum(1).abs().max()) < 1e-12  # centre-of-mass frame, momentum conserved by leapfrog
     knn = data.graph(graph=6)
     assert knn.edge_index.shape == (2, 3 * 20 * 6)
-    with pytest.raises(ValueError, match="`frame_out` must be an int > frame_in"):
+    assert data.interval == pytest.approx(1 * 100 * 0.001)  # one frame of 100 leapfrog steps
+    with pytest.raises(ValueError, match=r"`frame_out` must be an int >= 4, got 3"):
         make_gravity_dataset(2, frame_in=3, frame_out=3)

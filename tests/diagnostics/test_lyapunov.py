@@ -23,14 +23,16 @@ def test_lorenz_spectrum():
     lorenz = Lorenz()
     gen = torch.Generator().manual_seed(0)
     y0 = torch.tensor([1.0, 1.0, 20.0], dtype=torch.float64) + torch.randn(64, 3, generator=gen, dtype=torch.float64)
-    res = lyapunov_spectrum(lorenz, y0, t_total=100.0, dt=0.01, transient=20.0, generator=gen, jvp="reverse")
+    # QR every 25 steps (0.25 time units: growth e^0.23, decay e^-3.6) keeps the solve overhead low
+    res = lyapunov_spectrum(lorenz, y0, t_total=100.0, dt=0.01, transient=20.0, renormalize_every=25, generator=gen,
+                            jvp="reverse")
     lam = res.exponents.mean(0)
     assert float(lam[0]) == pytest.approx(0.9056, rel=0.01)
     assert abs(float(lam[1])) < 0.01
     trace = -(lorenz.sigma + 1 + lorenz.beta)
     assert float((res.exponents.sum(-1) - trace).abs().max()) < 1e-3
     assert bool((res.exponents.diff(dim=-1) < 0).all())
-    assert res.history.shape == (1000, 64, 3) and torch.equal(res.history[-1], res.exponents)
+    assert res.history.shape == (400, 64, 3) and torch.equal(res.history[-1], res.exponents)
 
 
 @pytest.mark.slow
@@ -38,7 +40,7 @@ def test_regular_henon_heiles_orbit_has_vanishing_exponent():
     hh = HenonHeiles()
     e = 1 / 12
     y0 = torch.tensor([[0.0, 0.0, 0.0, math.sqrt(2 * e)]], dtype=torch.float64)  # a regular (KAM-torus) orbit
-    res = lyapunov_spectrum(hh, y0, t_total=400.0, dt=0.05, renormalize_every=20, jvp="reverse",
+    res = lyapunov_spectrum(hh, y0, t_total=400.0, dt=0.1, renormalize_every=20, jvp="reverse",
                             generator=torch.Generator().manual_seed(0))
     lam1 = res.history[:, 0, 0]
     assert float(lam1[-1]) < 0.01
@@ -50,7 +52,7 @@ def test_symplectic_spectrum_is_symmetric():
     hh = HenonHeiles()
     gen = torch.Generator().manual_seed(0)
     y0 = hh.sample_initial_state(8, energy=0.16, generator=gen)
-    lam = lyapunov_spectrum(hh, y0, t_total=200.0, dt=0.05, jvp="reverse", generator=gen).exponents
+    lam = lyapunov_spectrum(hh, y0, t_total=200.0, dt=0.1, jvp="reverse", generator=gen).exponents
     mean = lam.mean(0)
     assert float(mean[0]) > 0.05  # chaotic sea
     assert float((mean + mean.flip(0)).abs().max()) < 0.1 * float(mean[0])  # λ_i = -λ_{2n+1-i}
@@ -105,11 +107,11 @@ def test_valid_prediction_time_and_lyapunov_units():
 def test_lyapunov_time_and_errors():
     assert torch.equal(lyapunov_time(torch.tensor([2.0, -1.0])), torch.tensor([0.5, math.inf]))
     y0 = torch.zeros(2, 3, dtype=torch.float64)
-    with pytest.raises(ValueError, match="n_exponents"):
+    with pytest.raises(ValueError, match="`n_exponents`"):
         lyapunov_spectrum(Lorenz(), y0, t_total=1.0, dt=0.01, n_exponents=4)
-    with pytest.raises(ValueError, match="t_total"):
+    with pytest.raises(ValueError, match="`t_total`"):
         lyapunov_spectrum(Lorenz(), y0, t_total=-1.0, dt=0.01)
-    with pytest.raises(ValueError, match="jvp"):
+    with pytest.raises(ValueError, match="`jvp`"):
         lyapunov_spectrum(Lorenz(), y0, t_total=1.0, dt=0.01, jvp="sideways")
     with pytest.raises(ValueError, match="same shape|shape \\(T"):
         valid_prediction_time(torch.zeros(5, 3), torch.zeros(4, 3), torch.zeros(5))

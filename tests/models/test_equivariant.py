@@ -8,6 +8,7 @@ import physwm
 from physwm.models import EGNN, SEGNN, HamiltonianGNN, NewtonianDynamics, PairForceNet
 from physwm.models.egnn import EGNNLayer
 from physwm.nn import MLP, fully_connected_graph, knn_graph
+from physwm.state import particles_to_state, state_to_particles
 from physwm.testing import assert_particle_equivariant, particle_equivariance_error
 
 DTYPES = [torch.float32, torch.float64]
@@ -22,17 +23,20 @@ def _graph(dtype, n=6, batch=2, seed=0):
     return x, v, v.norm(dim=-1, keepdim=True), ei, q[ei[0]] * q[ei[1]], q
 
 
-def _models():
+def _model(name):
+    """One graph model, built on demand (SEGNN's tensor products are slow to build)."""
     torch.manual_seed(0)
     return {
-        "EGNN": (EGNN(node_dim=1, edge_dim=1, hidden=32, layers=3), "position"),
-        "SEGNN": (SEGNN(node_dim=1, edge_dim=1, hidden_irreps="16x0e+8x1o+4x2e", layers=2), "position"),
-        "PairForceNet": (PairForceNet(node_dim=1, edge_dim=1, hidden=(32, 32), velocity=True), "vector"),
-    }
+        "EGNN": lambda: EGNN(node_dim=1, edge_dim=1, hidden=32, layers=3),
+        "SEGNN": lambda: SEGNN(node_dim=1, edge_dim=1, hidden_irreps="16x0e+8x1o+4x2e", layers=2),
+        "PairForceNet": lambda: PairForceNet(node_dim=1, edge_dim=1, hidden=(32, 32), velocity=True),
+    }[name]()
 
 
 class _HamiltonianForces(nn.Module):
     """The Hamiltonian GNN's forces -dV/dq in the particle-graph call convention (one system)."""
+
+    irreps_out = ["1x1o"]  # forces: vectors, which do not translate
 
     def __init__(self, n):
         super().__init__()
@@ -44,7 +48,10 @@ class _HamiltonianForces(nn.Module):
 
 
 class _PerNodeMLP(nn.Module):
-    """Deliberately not equivariant: an MLP of raw coordinates."""
+    """Deliberately not equivariant: an MLP of raw coordinates, declared like the graph models."""
+
+    irreps_in = ["cartesian_points", "1x1o", "1x0e", None, "1x0e"]
+    irreps_out = ["cartesian_points"]
 
     def __init__(self):
         super().__init__()
@@ -58,18 +65,26 @@ class _PerNodeMLP(nn.Module):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["EGNN", "SEGNN", "PairForceNet"])
 def test_graph_models_are_e3_and_permutation_equivariant(name, dtype):
-    model, output = _models()[name]
-    model = model.to(dtype)
+    # the output kind (position or vector) is read from the model's irreps_out; tol 1e-5 / 1e-10 by dtype
+    model = _model(name).to(dtype)
     x, v, h, ei, ea, _ = _graph(dtype)
-    err = assert_particle_equivariant(model, x, v, h, ei, ea, output=output)
-    assert err < (1e-5 if dtype == torch.float32 else 1e-10)
+    assert_particle_equivariant(model, x, v, h, ei, ea)
+
+
+@pytest.mark.parametrize("name,wrong", [("EGNN", "vector"), ("PairForceNet", "position")])
+def test_the_declared_output_kind_matters(name, wrong):
+    """Checking a position model as a vector one (or the reverse) fails: translations tell them apart."""
+    model = _model(name).double()
+    x, v, h, ei, ea, _ = _graph(torch.float64)
+    with pytest.raises(AssertionError, match=f"output='{wrong}'"):
+        assert_particle_equivariant(model, x, v, h, ei, ea, output=wrong)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_hamiltonian_gnn_forces_are_equivariant(dtype):
     model = _HamiltonianForces(7).to(dtype)
     x, v, h, ei, ea, _ = _graph(dtype, n=7, batch=1)
-    assert_particle_equivariant(model, x, v, h, ei, ea, output="vector")
+    assert_particle_equivariant(model, x, v, h, ei, ea)  # a vector output, from irreps_out
     # and its energy is invariant
     q = x.reshape(-1)
     rot = physwm.testing.random_orthogonal(reflection=True, dtype=dtype)
@@ -87,13 +102,43 @@ def test_non_equivariant_mlp_fails_the_same_check(dtype):
         assert_particle_equivariant(model, x, v, h, ei, ea)
 
 
-def test_segnn_passes_e3nn_assert_equivariant_in_one_line():
+def _e3nn_case(name):
+    """A particle model with float64 inputs in its own call convention (graph or flat state ``f(t, y)``)."""
+    torch.manual_seed(0)
+    x, v, h, ei, ea, _ = _graph(torch.float64)
+    y = torch.randn(2, 36, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    t = torch.tensor(0.0, dtype=torch.float64)
+    build = {
+        "EGNN": lambda: (EGNN(node_dim=1, edge_dim=1, hidden=16, layers=2), [x, v, h, ei, ea]),
+        "SEGNN": lambda: (SEGNN(node_dim=1, edge_dim=1, hidden_irreps="8x0e+4x1o", layers=1), [x, v, h, ei, ea]),
+        "PairForceNet": lambda: (PairForceNet(node_dim=1, edge_dim=1, hidden=(16,), velocity=True), [x, v, h, ei, ea]),
+        "HamiltonianGNN": lambda: (HamiltonianGNN(torch.ones(6), hidden=16, layers=1), [t, y]),
+        "NewtonianDynamics": lambda: (NewtonianDynamics(PairForceNet(node_dim=1, hidden=(16,), velocity=True),
+                                                        torch.ones(6)), [t, y]),
+    }
+    return build[name]()
+
+
+@pytest.mark.parametrize("name", ["EGNN", "SEGNN", "PairForceNet", "HamiltonianGNN", "NewtonianDynamics"])
+def test_every_particle_model_passes_e3nn_assert_equivariant_with_its_declared_irreps(name):
     from e3nn.util.test import assert_equivariant
 
-    torch.manual_seed(0)
-    model = SEGNN(node_dim=1, edge_dim=1, hidden_irreps="8x0e+4x1o", layers=1).double()
+    model, args = _e3nn_case(name)
+    model = model.double()
+    with torch.no_grad():
+        scale = max(1.0, float(model(*args).abs().max()))
+    # e3nn rotates cartesian points with the matrix itself but "1x1o" inputs with Irreps.D_from_matrix, which
+    # is accurate to about 1e-6 in float64 (relative): 1e-5 of the output scale is an honest tolerance there
+    # (particle_equivariance_error above is the exact check, 1e-10).
+    assert_equivariant(model, args_in=args, tolerance=1e-5 * scale)
+
+
+def test_e3nn_assert_equivariant_fails_for_a_non_equivariant_model():
+    from e3nn.util.test import assert_equivariant
+
     x, v, h, ei, ea, _ = _graph(torch.float64)
-    assert_equivariant(model, args_in=[x, v, h, ei, ea])
+    with pytest.raises(AssertionError, match="equivariance error was too large"):
+        assert_equivariant(_PerNodeMLP().double(), args_in=[x, v, h, ei, ea], tolerance=1e-5)
 
 
 def test_pair_forces_sum_to_zero_on_a_directed_knn_graph():
@@ -113,15 +158,15 @@ def test_rollouts_conserve_total_momentum_to_round_off(kind):
     g = torch.Generator().manual_seed(3)
     q = torch.randn(3, n, 3, generator=g, dtype=torch.float64)
     p = 0.3 * torch.randn(3, n, 3, generator=g, dtype=torch.float64)
-    y0 = torch.cat([q.flatten(-2), p.flatten(-2)], -1)
+    y0 = particles_to_state(q, p)
     torch.manual_seed(0)
     if kind == "force_net":
         f, method = NewtonianDynamics(PairForceNet(node_dim=1, hidden=(32,)), torch.ones(n)).double(), "rk4"
     else:
         f, method = HamiltonianGNN(torch.ones(n), hidden=32, layers=1).double(), "leapfrog"
     with torch.no_grad():
-        ys = physwm.solve(f, y0, torch.linspace(0, 2, 21, dtype=torch.float64), method=method, dt=0.01).ys
-    qs, ps = ys[..., : 3 * n].unflatten(-1, (n, 3)), ys[..., 3 * n:].unflatten(-1, (n, 3))
+        ys = physwm.solve(f, y0, torch.linspace(0, 1, 11, dtype=torch.float64), method=method, dt=0.02).ys
+    qs, ps = state_to_particles(ys, n)
     P = ps.sum(-2)
     L = torch.linalg.cross(qs, ps).sum(-2)
     assert float((P - P[0]).abs().max()) < 1e-12
@@ -166,10 +211,11 @@ def test_hamiltonian_gnn_cutoff_ignores_particles_beyond_it():
 def test_one_layer_gradcheck_float64():
     torch.manual_seed(0)
     x, v, h, ei, ea, _ = _graph(torch.float64, n=4, batch=1)
-    layer = EGNNLayer(hidden=4, edge_dim=1).double()
+    layer = EGNNLayer(node_dim=4, edge_dim=1).double()
+    assert layer.irreps_in[0] == "cartesian_points" and layer.irreps_out == ["cartesian_points", "4x0e"]
     f = torch.randn(4, 4, dtype=torch.float64, requires_grad=True)
     xr = x.clone().requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda f_, x_: layer(f_, x_, v, ei, ea), (f, xr))
+    assert torch.autograd.gradcheck(lambda x_, f_: layer(x_, v, f_, ei, ea), (xr, f))  # -> (x', h')
     seg = SEGNN(node_dim=1, edge_dim=1, hidden_irreps="4x0e+2x1o", layers=1).double()
     assert torch.autograd.gradcheck(lambda x_: seg(x_, v, h, ei, ea), (xr,))
     net = PairForceNet(node_dim=1, edge_dim=1, hidden=(8,)).double()
@@ -180,7 +226,7 @@ def test_one_layer_gradcheck_float64():
 
 @pytest.mark.parametrize("name", ["EGNN", "SEGNN", "PairForceNet"])
 def test_bad_inputs_are_named(name):
-    model, _ = _models()[name]
+    model = _model(name)
     x, v, h, ei, ea, _ = _graph(torch.float32)
     with pytest.raises(ValueError, match="`x` must have shape"):
         model(x[:, :2], v, h, ei, ea)
@@ -192,14 +238,29 @@ def test_bad_inputs_are_named(name):
         model(x, v, h, ei, ea[:3])
 
 
+def test_declared_irreps():
+    assert EGNN(node_dim=2, edge_dim=1, hidden=8).irreps_in == ["cartesian_points", "1x1o", "2x0e", None, "1x0e"]
+    segnn = SEGNN(node_dim=1, hidden_irreps="4x0e+2x1o", layers=1)
+    assert segnn.irreps_in == ["cartesian_points", "1x1o", "1x0e", None, None]
+    assert EGNN(node_dim=1, hidden=8).irreps_out == segnn.irreps_out == ["cartesian_points"]
+    assert PairForceNet(node_dim=3, edge_dim=2).irreps_in == ["cartesian_points", "1x1o", "3x0e", None, "2x0e"]
+    assert PairForceNet(node_dim=1).irreps_out == ["1x1o"]
+    for model in (HamiltonianGNN(torch.ones(4), hidden=8), NewtonianDynamics(PairForceNet(1, hidden=(8,)), torch.ones(4))):
+        assert model.irreps_in == [None, "8x1o"] and model.irreps_out == ["8x1o"]
+
+
 def test_constructor_errors():
-    with pytest.raises(ValueError, match="`node_dim`"):
+    with pytest.raises(ValueError, match=r"`node_dim` must be an int >= 1, got 0"):
         EGNN(node_dim=0)
+    with pytest.raises(TypeError, match=r"`node_dim` must be an int >= 1, got 1.0"):
+        EGNN(node_dim=1.0)
+    with pytest.raises(ValueError, match=r"`edge_dim` must be an int >= 0, got -1"):
+        EGNNLayer(node_dim=4, edge_dim=-1)
     with pytest.raises(ValueError, match="`hidden_irreps` must contain even scalars"):
         SEGNN(node_dim=1, hidden_irreps="4x1o")
     with pytest.raises(ValueError, match="`masses`"):
         HamiltonianGNN([1.0])
-    with pytest.raises(ValueError, match="`graph`"):
+    with pytest.raises(ValueError, match=r"`graph` must be an int >= 1 and <= 2, got 5"):
         NewtonianDynamics(PairForceNet(1), torch.ones(3), graph=5)
     with pytest.raises(ValueError, match="same position"):
         PairForceNet(1)(torch.zeros(3, 3), None, torch.ones(3, 1), fully_connected_graph(3))
@@ -208,10 +269,9 @@ def test_constructor_errors():
 @pytest.mark.cuda
 @pytest.mark.parametrize("name", ["EGNN", "SEGNN", "PairForceNet"])
 def test_graph_models_on_cuda(name):
-    model, output = _models()[name]
-    model = model.cuda()
+    model = _model(name).cuda()
     x, v, h, ei, ea, _ = (a.cuda() for a in _graph(torch.float32))
-    assert_particle_equivariant(model, x, v, h, ei, ea, output=output)
+    assert_particle_equivariant(model, x, v, h, ei, ea)
 
 
 @pytest.mark.cuda

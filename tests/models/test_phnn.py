@@ -8,19 +8,56 @@ from physwm.diagnostics import power_balance_residual
 from physwm.models import HNN, PHNN
 
 
+def _canonical_j(n):
+    j = torch.zeros(2 * n, 2 * n, dtype=torch.float64)
+    j[:n, n:], j[n:, :n] = torch.eye(n), -torch.eye(n)
+    return j
+
+
+def test_learned_structure_starts_at_the_canonical_matrix():
+    model = PHNN(dof=2, hidden=(8,), structure="learned").double()
+    assert torch.equal(model.structure_matrix(), _canonical_j(2))
+    assert torch.equal(PHNN(dof=2, hidden=(8,)).double().structure_matrix(), _canonical_j(2))
+
+
 @pytest.mark.parametrize("kind", ["constant", "state"])
 @pytest.mark.parametrize("on", ["p", "full"])
-def test_dissipation_is_psd_and_structure_skew(kind, on):
+@pytest.mark.parametrize("structure", ["canonical", "learned"])
+def test_field_is_the_port_hamiltonian_form_for_random_parameters(kind, on, structure):
+    """``f = (J - R) grad H + G u + F(t)``, rebuilt here from the model's pieces by an independent route
+    (grad H per sample by torch.func, R = L L^T from the raw factor), with random parameters; and the
+    power balance dH/dt = -grad H^T R grad H + grad H^T (G u + F) that the structure implies."""
     torch.manual_seed(0)
-    model = PHNN(dof=2, action_dim=1, hidden=(16,), dissipation=kind, dissipation_on=on, structure="learned").double()
-    for p in model.parameters():
-        torch.nn.init.normal_(p)  # random parameters, not just the initialisation
-    y = torch.randn(32, 4, dtype=torch.float64)
-    r = model.dissipation_matrix(y)
-    assert torch.allclose(r, r.transpose(-1, -2))
-    assert float(torch.linalg.eigvalsh(r).min()) > -1e-10
-    j = model.structure_matrix()
-    assert torch.equal(j, -j.T)
+    model = PHNN(dof=2, action_dim=1, hidden=(16,), dissipation=kind, dissipation_on=on, structure=structure,
+                 input_matrix="state", forcing=True, forcing_hidden=(8,)).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_()  # random parameters, not just the initialisation
+    g = torch.Generator().manual_seed(1)
+    y = torch.randn(16, 4, generator=g, dtype=torch.float64)
+    u = torch.randn(16, 1, generator=g, dtype=torch.float64)
+    t = torch.rand(16, generator=g, dtype=torch.float64)
+    grad_h = torch.func.vmap(torch.func.grad(lambda z: model.hamiltonian(z[:2], z[2:])))(y)
+    r_dim = 2 if on == "p" else 4
+    factor = (model.dissipation_factor.expand(16, r_dim, r_dim) if kind == "constant"
+              else model.dissipation_net(y).reshape(16, r_dim, r_dim))
+    r = torch.zeros(16, 4, 4, dtype=torch.float64)
+    r[:, 4 - r_dim:, 4 - r_dim:] = factor @ factor.transpose(-1, -2)
+    j = _canonical_j(2) if structure == "canonical" else model.structure_param - model.structure_param.T
+    forcing = torch.cat([torch.zeros(16, 2, dtype=torch.float64), model.forcing_net(t[:, None])], -1)
+    gu = (model.input_net(y).reshape(16, 4, 1) @ u[:, :, None]).squeeze(-1)
+    expected = ((j - r) @ grad_h[:, :, None]).squeeze(-1) + gu + forcing
+    f = model(t, y, u)
+    assert torch.allclose(f, expected, atol=1e-10, rtol=1e-10)
+    # R is symmetric positive semidefinite for any parameters
+    rm = model.dissipation_matrix(y).detach()
+    assert torch.allclose(rm, r, atol=1e-12) and torch.equal(rm, rm.transpose(-1, -2))
+    assert float(torch.linalg.eigvalsh(rm).min()) > -1e-10 * float(rm.abs().max())
+    # energy balance: the J part does no work (it fails if J is not skew), R only removes energy
+    pb = {k: v.detach() for k, v in model.power_balance(t, y, u).items()}
+    dhdt = (grad_h * f).sum(-1).detach()
+    assert torch.allclose(dhdt, pb["supplied"] - pb["dissipated"], atol=1e-9 * float(dhdt.abs().max()))
+    assert bool((pb["dissipated"] >= -1e-12).all()) and float(pb["dissipated"].max()) > 0
 
 
 def test_reduces_exactly_to_hnn():
@@ -72,12 +109,12 @@ def test_gradcheck_through_dynamics_and_parameters():
 
 def test_action_shape_errors():
     model = PHNN(dof=1, action_dim=2, hidden=(8,))
-    with pytest.raises(ValueError, match="action_dim=2"):
+    with pytest.raises(ValueError, match=r"`u` must have shape \(\*batch, 2\), got \(3, 1\)"):
         model(0.0, torch.zeros(3, 2), torch.zeros(3, 1))
     with pytest.raises(ValueError, match="action_dim=0"):
         PHNN(dof=1, hidden=(8,))(0.0, torch.zeros(3, 2), torch.zeros(3, 1))
-    with pytest.raises(ValueError, match="dissipation"):
+    with pytest.raises(ValueError, match="`dissipation` must be one of None, 'constant', 'state', got 'quadratic'"):
         PHNN(dof=1, dissipation="quadratic")
     t = torch.linspace(0, 1, 4)
-    with pytest.raises(ValueError, match="action_dim=2"):
+    with pytest.raises(ValueError, match=r"`u` must have shape \(\*batch, 2\)"):
         physwm.solve(model, torch.zeros(3, 2), t, action=torch.zeros(3, 3, 1))

@@ -1,11 +1,12 @@
-"""PINN, SPINN and ConservativePINN: forward-mode derivatives, periodicity, projections."""
+"""PINN, SPINN and the conservation-corrected fields (Leray, stream function, integral): derivatives,
+periodicity, projections, pointwise evaluation."""
 
 import math
 
 import pytest
 import torch
 
-from physwm.models import PINN, ConservativePINN, SeparablePINN, project_integral
+from physwm.models import PINN, ConservativePINN, IntegralPINN, LerayPINN, SeparablePINN, StreamFunctionPINN
 from physwm.pde import Box, divergence
 from physwm.pde import autodiff as ad
 
@@ -73,7 +74,7 @@ def test_pinn_shapes_scaling_and_periodic_embedding():
 
 def test_model_input_errors():
     pinn = PINN(UNIT, (0.0, 1.0), hidden=(4,))
-    with pytest.raises(ValueError, match=r"\(\*points, 2\)"):
+    with pytest.raises(ValueError, match=r"`x` must have shape \(\*batch, 2\), got \(5, 3\)"):
         pinn(torch.rand(5, 3), torch.rand(5))
     with pytest.raises(ValueError, match="`t` must have shape"):
         pinn(torch.rand(5, 2), torch.rand(4))
@@ -86,7 +87,7 @@ def test_model_input_errors():
         spinn([torch.rand(3), torch.rand(3, 2), torch.rand(3)])
     with pytest.raises(ValueError, match="one flag per spatial axis"):
         PINN(UNIT, periodic=[True])
-    with pytest.raises(ValueError, match="rank"):
+    with pytest.raises(ValueError, match=r"`rank` must be an int >= 1, got 0"):
         SeparablePINN(UNIT, rank=0)
     other = SeparablePINN(UNIT, (0.0, 1.0), rank=2, hidden=(4,))
     u, _, _ = spinn.collocation([torch.rand(2), torch.rand(2), torch.rand(2)])
@@ -103,7 +104,7 @@ def _taylor_green(x, t, nu=0.1):
 def test_leray_projection_is_divergence_free_and_never_farther_from_the_solution():
     torch.manual_seed(0)
     pinn = PINN(PERIODIC, (0.0, 1.0), out_dim=2, hidden=(32, 32), periodic=True).double()
-    flow = ConservativePINN(pinn, method="leray")
+    flow = LerayPINN(pinn, grid=64)
     t = torch.tensor([0.0, 0.5, 1.0], dtype=F64)
     before, after = flow.divergence_error(t, 64)
     assert before > 1e-3 and after < 1e-12
@@ -123,8 +124,7 @@ def test_leray_projection_is_divergence_free_and_never_farther_from_the_solution
 def test_stream_function_velocity_is_divergence_free_pointwise(dim):
     torch.manual_seed(0)
     box = Box([0.0] * dim, [1.0] * dim)
-    flow = ConservativePINN(PINN(box, (0.0, 1.0), out_dim=1 if dim == 2 else 3, hidden=(16, 16)).double(),
-                            method="stream_function")
+    flow = StreamFunctionPINN(PINN(box, (0.0, 1.0), out_dim=1 if dim == 2 else 3, hidden=(16, 16)).double())
     x = torch.rand(40, dim, dtype=F64, requires_grad=True)
     u = flow(x, torch.rand(40, dtype=F64))
     assert u.shape == (40, dim) and u.abs().max() > 1e-3
@@ -134,29 +134,97 @@ def test_stream_function_velocity_is_divergence_free_pointwise(dim):
 def test_integral_projection_enforces_the_total_exactly():
     torch.manual_seed(0)
     pinn = PINN(PERIODIC, (0.0, 1.0), hidden=(16,), periodic=True).double()
-    flow = ConservativePINN(pinn, method="integral", total=lambda t: 3.0 + 0 * t)
-    u = flow.field(torch.tensor([0.0, 1.0], dtype=F64), 32)
+    flow = IntegralPINN(pinn, total=lambda t: 3.0 + t, grid=32)
+    t = torch.tensor([0.0, 1.0], dtype=F64)
+    u = flow.field(t)
     totals = u.sum((-2, -1)) * (2 * math.pi / 32) ** 2
-    assert torch.allclose(totals, torch.full((2,), 3.0, dtype=F64), atol=1e-12)
-    v = torch.rand(5, 8, dtype=F64)
-    w = torch.rand(8, dtype=F64)
-    p = project_integral(v, torch.arange(5, dtype=F64), weights=w, dims=(-1,))
-    assert torch.allclose((p * w).sum(-1), torch.arange(5, dtype=F64))
-    # the smallest correction: a constant shift, and a field already at the target is unchanged
-    assert torch.allclose(project_integral(p, torch.arange(5, dtype=F64), weights=w, dims=(-1,)), p)
+    assert torch.allclose(totals, 3.0 + t, atol=1e-12)
+    assert flow.field(t, 16).shape == (2, 16, 16)
+
+
+def _spread(n, box=PERIODIC, seed=0):
+    """``n`` scattered points in ``box`` at a few distinct times (the pointwise forward groups them by time)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 2, generator=g, dtype=F64) * torch.tensor(box.lengths, dtype=F64) + torch.tensor(box.lower, dtype=F64)
+    t = torch.tensor([0.1, 0.6, 0.9], dtype=F64)[torch.randint(0, 3, (n,), generator=g)]
+    return x, t
+
+
+def test_leray_pointwise_forward_is_divergence_free_and_interpolates_the_grid_field():
+    torch.manual_seed(0)
+    box = Box([-1.0, 0.0], [1.0, 3.0])  # not the unit torus: lengths and lower corner matter
+    pinn = PINN(box, (0.0, 1.0), out_dim=3, hidden=(16, 16), periodic=True).double()  # a third output (pressure) dropped
+    flow = LerayPINN(pinn, grid=16)
+    x, t = _spread(40, box)
+    x.requires_grad_(True)
+    u = flow(x, t)
+    assert u.shape == (40, 2) and float(u.detach().abs().max()) > 1e-2
+    assert float(ad.divergence(u, x).detach().abs().max()) < 1e-12  # by autograd, at scattered points
+    xr = x.detach().clone().requires_grad_(True)
+    raw = pinn(xr, t)[..., :2]
+    assert float(ad.divergence(raw, xr).detach().abs().max()) > 1e-2  # the raw field is not: the check can fail
+    assert float((u - raw).detach().abs().max()) > 1e-3  # the projection changed the field
+    # at the grid points it is the grid field, up to the grid field's Nyquist modes (which it leaves out)
+    tt = torch.tensor([0.6], dtype=F64)
+    xg, tg, shape = flow.grid_points(tt, 16)
+    on_grid = flow(xg.reshape(-1, 2), tg.reshape(-1)).detach().reshape(*shape, 2).movedim(-1, 0)
+    field = flow.field(tt)[0].detach()
+    m = torch.fft.fftfreq(16, d=1 / 16, dtype=F64)
+    keep = (m.abs() != 8).to(F64)
+    band_limited = torch.fft.ifftn(torch.fft.fftn(field, dim=(-2, -1)) * keep[:, None] * keep[None, :], dim=(-2, -1)).real
+    assert torch.allclose(on_grid, band_limited, atol=1e-12)
+    assert float((on_grid - field).abs().max()) < 1e-2 * float(field.abs().max())
+    # the same points in another order give the same values (grouping by time is internal)
+    perm = torch.randperm(40, generator=torch.Generator().manual_seed(2))
+    assert torch.allclose(flow(x.detach()[perm], t[perm]), u.detach()[perm], atol=1e-14)
+
+
+def test_integral_pinn_pointwise_forward_keeps_the_total():
+    torch.manual_seed(0)
+    box = Box([0.0, -1.0], [2.0, 1.0])
+    pinn = PINN(box, (0.0, 1.0), hidden=(16,), periodic=True).double()
+    total = lambda t: 2.0 - t  # noqa: E731
+    heat = IntegralPINN(pinn, total=total, grid=16)
+    times = torch.tensor([0.0, 0.3, 1.0], dtype=F64)
+    xg, tg, shape = heat.grid_points(times, 16)
+    on_grid = heat(xg, tg).detach()  # the pointwise forward evaluated at the grid points
+    assert on_grid.shape == (3, 16, 16)
+    cell = box.volume / 256
+    assert torch.allclose(on_grid.sum((-2, -1)) * cell, total(times), atol=1e-12)
+    assert torch.allclose(on_grid, heat.field(times).detach(), atol=1e-13)
+    # at scattered points: the raw model shifted by one constant per time
+    x, t = _spread(30, box)
+    with torch.no_grad():
+        shift = heat(x, t) - pinn(x, t)
+    for tv in t.unique():
+        s = shift[t == tv]
+        assert torch.allclose(s, s[:1].expand_as(s), atol=1e-13)
+    assert float(shift.abs().max()) > 1e-3
 
 
 def test_conservative_pinn_errors():
-    with pytest.raises(ValueError, match="method"):
-        ConservativePINN(PINN(PERIODIC, out_dim=2, periodic=True), method="helmholtz")
-    with pytest.raises(ValueError, match="out_dim=2"):
-        ConservativePINN(PINN(PERIODIC, periodic=True), method="leray")
+    with pytest.raises(ValueError, match="out_dim >= 2"):
+        LerayPINN(PINN(PERIODIC, periodic=True))
     with pytest.raises(ValueError, match="periodic=True"):
-        ConservativePINN(PINN(PERIODIC, out_dim=2), method="leray")
+        LerayPINN(PINN(PERIODIC, out_dim=2))
+    with pytest.raises(ValueError, match="periodic=True"):
+        IntegralPINN(PINN(PERIODIC), total=1.0)
     with pytest.raises(ValueError, match="total"):
-        ConservativePINN(PINN(PERIODIC, periodic=True), method="integral")
-    with pytest.raises(ValueError, match=r"\.field"):
-        ConservativePINN(PINN(PERIODIC, out_dim=2, periodic=True))(torch.rand(3, 2))
+        IntegralPINN(PINN(PERIODIC, periodic=True), total=None)
+    with pytest.raises(ValueError, match="out_dim=1"):
+        IntegralPINN(PINN(PERIODIC, out_dim=2, periodic=True), total=1.0)
+    with pytest.raises(ValueError, match="out_dim=1"):
+        StreamFunctionPINN(PINN(PERIODIC, out_dim=2))
+    with pytest.raises(ValueError, match="2-D or 3-D"):
+        StreamFunctionPINN(PINN(Box([0.0], [1.0])))
+    with pytest.raises(TypeError, match="must be a field"):
+        LerayPINN(torch.nn.Linear(2, 2))
+    flow = LerayPINN(PINN(PERIODIC, (0.0, 1.0), out_dim=2, periodic=True, hidden=(4,)), grid=8)
+    assert isinstance(flow, ConservativePINN)
+    with pytest.raises(ValueError, match="1-D tensor of times"):
+        flow.field(torch.tensor(0.0))
+    with pytest.raises(ValueError, match="`t` must have shape"):
+        flow(torch.rand(3, 2), torch.rand(4))
 
 
 @pytest.mark.cuda
@@ -165,5 +233,5 @@ def test_spinn_and_projection_on_cuda():
     u, x, t = spinn.collocation([torch.rand(8, device="cuda") for _ in range(3)])
     r = ad.partial(u, t) - ad.laplacian(u, x)
     assert r.device.type == "cuda" and r.shape == (8, 8, 8)
-    flow = ConservativePINN(PINN(PERIODIC, (0.0, 1.0), out_dim=2, periodic=True).cuda().double())
+    flow = LerayPINN(PINN(PERIODIC, (0.0, 1.0), out_dim=2, periodic=True).cuda().double())
     assert flow.divergence_error(torch.tensor([0.0], device="cuda", dtype=F64), 32)[1] < 1e-12

@@ -70,18 +70,18 @@ def test_autodiff_errors():
 def test_box_samplers():
     box = Box([0.0, -1.0, 2.0], [1.0, 1.0, 5.0])
     lo, hi = torch.tensor(box.lower), torch.tensor(box.upper)
-    for method in SAMPLERS:
-        z = box.sample(64, method=method, generator=torch.Generator().manual_seed(1), dtype=F64)
+    for sampler in SAMPLERS:
+        z = box.sample(64, sampler=sampler, generator=torch.Generator().manual_seed(1), dtype=F64)
         assert z.shape == (64, 3) and z.dtype == F64
         assert bool(((z >= lo) & (z <= hi)).all())
-    a = box.sample(100, method="sobol", generator=torch.Generator().manual_seed(3))
-    b = box.sample(100, method="sobol", generator=torch.Generator().manual_seed(3))
+    a = box.sample(100, sampler="sobol", generator=torch.Generator().manual_seed(3))
+    b = box.sample(100, sampler="sobol", generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
     # Sobol points fill the cube more evenly than i.i.d. points: lower error of the mean of a smooth function
     f = lambda z: torch.cos(z).prod(-1)  # noqa: E731
     exact = math.sin(1.0) ** 3
     unit = Box([0.0] * 3, [1.0] * 3)
-    errs = {m: abs(float(f(unit.sample(1024, method=m, generator=torch.Generator().manual_seed(0), dtype=F64)).mean()) - exact)
+    errs = {m: abs(float(f(unit.sample(1024, sampler=m, generator=torch.Generator().manual_seed(0), dtype=F64)).mean()) - exact)
             for m in ("uniform", "sobol")}
     assert errs["sobol"] < errs["uniform"] / 5
     axes = box.sample_axes([4, 5, 6], generator=torch.Generator().manual_seed(0))
@@ -100,11 +100,17 @@ def test_box_and_problem_errors():
         Box([0.0, 1.0], [1.0])
     box = Box([0.0, 0.0], [1.0, 1.0])
     with pytest.raises(ValueError, match="k\\*\\*2"):
-        box.sample(10, method="grid")
-    with pytest.raises(ValueError, match="method"):
-        box.sample(10, method="halton")
+        box.sample(10, sampler="grid")
+    with pytest.raises(ValueError, match="`sampler` must be one of 'uniform', 'sobol', 'grid', got 'halton'"):
+        box.sample(10, sampler="halton")
+    with pytest.raises(ValueError, match="`sampler` must be one of 'uniform', 'sobol', 'grid', got 'halton'"):
+        box.sample_axes(3, sampler="halton")
     with pytest.raises(ValueError, match="'grid'"):
-        box.sample_boundary(10, method="grid")
+        box.sample_boundary(10, sampler="grid")
+    with pytest.raises(TypeError, match="`n` must be an int >= 1, got 2.0"):
+        box.sample(2.0)
+    with pytest.raises(ValueError, match="`n` must be an int >= 1, got 0"):
+        box.sample(0)
     with pytest.raises(ValueError, match="one count per axis"):
         box.sample_axes([3, 3, 3])
     with pytest.raises(ValueError, match="t1 > t0"):

@@ -5,7 +5,17 @@ import math
 import pytest
 import torch
 
-from physwm.pde import divergence, gradient, grid, laplacian, leray_project, poisson_solve, wavenumbers
+from physwm.pde import (
+    divergence,
+    fourier_interpolate,
+    gradient,
+    grid,
+    laplacian,
+    leray_project,
+    poisson_solve,
+    project_integral,
+    wavenumbers,
+)
 
 F64 = torch.float64
 
@@ -97,11 +107,71 @@ def test_float32_is_accurate_to_its_round_off():
 
 
 def test_gradcheck_through_leray_project_and_poisson():
-    u = torch.randn(2, 8, 6, dtype=F64, requires_grad=True)
+    u = torch.randn(2, 6, 5, dtype=F64, requires_grad=True)  # an even and an odd axis
     assert torch.autograd.gradcheck(lambda v: leray_project(v, dim=2), (u,))
-    rho = torch.randn(8, 6, dtype=F64)
+    rho = torch.randn(6, 5, dtype=F64)
     rho = (rho - rho.mean()).requires_grad_(True)
     assert torch.autograd.gradcheck(lambda r: poisson_solve(r, dim=2, subtract_mean=True), (rho,))
+
+
+@pytest.mark.parametrize("n", [(16, 12), (15, 9)])
+def test_fourier_interpolate_is_exact_for_band_limited_fields(n):
+    lengths, lower = (2.0, 3.0), (-1.0, 0.5)
+    x, y = grid(n, lengths)
+    x, y = x + lower[0], y + lower[1]
+    kx, ky = 2 * math.pi / lengths[0], 2 * math.pi / lengths[1]
+
+    def f(a, b):
+        return torch.sin(2 * kx * a) * torch.cos(3 * ky * b) + 0.3 * torch.cos(kx * a - ky * b) + 0.7
+
+    g = torch.Generator().manual_seed(0)
+    pts = torch.rand(50, 2, generator=g, dtype=F64) * torch.tensor(lengths, dtype=F64) + torch.tensor(lower, dtype=F64)
+    pts.requires_grad_(True)
+    fields = torch.stack([f(x, y), 2 * f(x, y)])  # a leading batch dimension is kept
+    out = fourier_interpolate(fields, pts, dim=2, lengths=lengths, lower=lower, chunk=7)  # several chunks
+    ref = f(pts[:, 0], pts[:, 1])
+    assert out.shape == (2, 50)
+    assert torch.allclose(out[0], ref, atol=1e-12) and torch.allclose(out[1], 2 * ref, atol=1e-12)
+    # derivatives of the interpolant are those of the series: compare with the exact gradient
+    (grad,) = torch.autograd.grad(out[0].sum(), pts)
+    (exact,) = torch.autograd.grad(ref.sum(), pts)
+    assert torch.allclose(grad, exact, atol=1e-11)
+
+
+def test_fourier_interpolate_drops_only_the_nyquist_mode():
+    n = 8
+    x, y = grid((n, n))
+    nyq = torch.cos(4 * x)  # the Nyquist mode of an 8-point axis: +1, -1, ... on the grid
+    smooth = torch.sin(x) * torch.cos(3 * y)
+    pts = torch.stack([x.flatten(), y.flatten()], -1)
+    at_grid = fourier_interpolate(smooth + nyq, pts, dim=2).reshape(n, n)
+    assert torch.allclose(at_grid, smooth, atol=1e-13)
+
+
+def test_fourier_interpolate_errors():
+    with pytest.raises(ValueError, match=r"`x` must have shape \(P, 2\)"):
+        fourier_interpolate(torch.zeros(8, 8, dtype=F64), torch.zeros(5, 3, dtype=F64), dim=2)
+
+
+def test_project_integral_is_the_smallest_shift_to_the_total():
+    g = torch.Generator().manual_seed(0)
+    v = torch.rand(5, 8, generator=g, dtype=F64)
+    w = torch.rand(8, generator=g, dtype=F64)
+    target = torch.arange(5, dtype=F64)
+    p = project_integral(v, target, weights=w, dims=(-1,))
+    assert torch.allclose((p * w).sum(-1), target, atol=1e-13)
+    shift = p - v
+    assert torch.allclose(shift, shift[:, :1].expand(5, 8), atol=1e-15)  # a constant per batch entry
+    # the smallest correction in the weighted norm: any other constant c with the same total is c = shift
+    assert torch.allclose(shift[:, 0], (target - (w * v).sum(-1)) / w.sum(), atol=1e-14)
+    assert torch.allclose(project_integral(p, target, weights=w, dims=(-1,)), p, atol=1e-14)  # idempotent
+    u = torch.rand(3, 4, 4, generator=g, dtype=F64)
+    q = project_integral(u, 2.0, weights=1 / 16, dims=(-2, -1))
+    assert torch.allclose(q.mean((-2, -1)), torch.full((3,), 2.0, dtype=F64), atol=1e-14)
+    with pytest.raises(ValueError, match="`dims`"):
+        project_integral(u, 1.0, weights=1.0, dims=())
+    with pytest.raises(ValueError, match="positive sum"):
+        project_integral(u, 1.0, weights=0.0, dims=(-1,))
 
 
 def test_wavenumbers_layout():

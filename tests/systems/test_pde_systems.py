@@ -73,7 +73,7 @@ def test_klein_gordon_manufactured_solution():
 
 
 def test_pde_system_errors():
-    with pytest.raises(ValueError, match="`alpha` must be positive"):
+    with pytest.raises(ValueError, match=r"`alpha` must be a finite number > 0, got 0.0"):
         HeatEquation(alpha=0.0)
     with pytest.raises(ValueError, match="Dirichlet modes need m, n >= 1"):
         HeatEquation(boundary="dirichlet", modes=[(0, 1)], amplitudes=[1.0])

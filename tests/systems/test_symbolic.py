@@ -34,6 +34,8 @@ def test_lagrangian_double_pendulum_matches_hand_written():
     # d/dt [θ, θ̇] along the hand-written Hamiltonian flow, exactly (forward-mode AD through to_velocities).
     _, dx = torch.func.jvp(dp.to_velocities, (y,), (dp(0.0, y),))
     assert torch.allclose(sym(0.0, x), dx, atol=1e-12)
+    # the system's own velocity_derivative agrees with the independent symbolic Lagrangian derivation
+    assert torch.allclose(dp.velocity_derivative(y), sym(0.0, x), atol=1e-12)
     assert torch.allclose(sym.energy(x), dp.energy(y), atol=1e-12)
     assert torch.allclose(sym.momenta(x), y[:, 2:], atol=1e-13)
     assert torch.allclose(sym.mass_matrix(x), dp.mass_matrix(y[:, :2]), atol=1e-14)
