@@ -88,7 +88,7 @@ def main(argv=None) -> dict:
     with torch.no_grad():
         truth = physwm.solve(system, test, t_roll, method="dopri8", rtol=1e-11, atol=1e-11).ys
     lam = float(max_lyapunov_exponent(system, test, t_total=2 * b["horizon"], dt=DT, transient=0.2 * b["horizon"],
-                                      jvp="reverse").mean())
+                                      jvp="difference").mean())
     truth_v = system.to_velocities(truth)
     scale = truth_v.reshape(-1, 4).std(0)
     potential_range = 2 * system.g * ((system.m1 + system.m2) * system.l1 + system.m2 * system.l2)

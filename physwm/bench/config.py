@@ -11,12 +11,12 @@ import torch
 
 __all__ = ["BenchConfig", "SETTINGS"]
 
-#: Every budget of every section, per mode. ``quick`` is the default run (about 3 minutes on a 2-core CPU),
+#: Every budget of every section, per mode. ``quick`` is the default run (within 3 minutes on a 2-core CPU),
 #: ``full`` the long setting (a GPU job for the n-body part), ``smoke`` a few seconds per section for the tests.
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
         "integrators": dict(horizon_scale=0.05),
-        "pendulum": dict(steps=30),
+        "pendulum": dict(steps=30, sim_steps=30),
         "port_hamiltonian": dict(horizon_scale=0.05, phnn_steps=20),
         "double_pendulum": dict(steps=10, hidden=(16, 16), horizon=1.0, lyap_time=1.0, n_train=4, measured_horizon=0.5),
         "nbody": dict(epochs={"EGNN": 1, "SEGNN": 1}, n_train=100, n_valid=100, n_test=200,
@@ -25,21 +25,22 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "quick": {
         "integrators": dict(horizon_scale=1.0),
-        "pendulum": dict(steps=2000),
+        "pendulum": dict(steps=2000, sim_steps=1000),
         "port_hamiltonian": dict(horizon_scale=1.0, phnn_steps=1500),
         "double_pendulum": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40, measured_horizon=None),
-        "nbody": dict(epochs={"EGNN": 15, "SEGNN": 6}, n_train=3000, n_valid=500, n_test=2000,
-                      gravity=dict(bodies=100, train_bodies=20, sims=16, fit_steps=400, roll_steps=500)),
-        "pinn": dict(sizes=(32, 64), min_seconds=1.0, accuracy=dict(n=16, steps=500), flow=dict(n=12, steps=300, grid=64)),
+        "nbody": dict(epochs={"EGNN": 10, "SEGNN": 3}, n_train=3000, n_valid=500, n_test=2000,
+                      gravity=dict(bodies=100, train_bodies=20, sims=16, fit_steps=300, roll_steps=200)),
+        "pinn": dict(sizes=(32, 48), min_seconds=1.0, accuracy=dict(n=16, steps=200), flow=dict(n=12, steps=150, grid=64)),
     },
     "full": {
         "integrators": dict(horizon_scale=10.0),
-        "pendulum": dict(steps=10000),
+        "pendulum": dict(steps=10000, sim_steps=10000),
         "port_hamiltonian": dict(horizon_scale=10.0, phnn_steps=5000),
         "double_pendulum": dict(steps=5000, hidden=(256, 256), horizon=100.0, lyap_time=200.0, n_train=200,
                                 measured_horizon=None),
         "nbody": dict(epochs={"EGNN": 1000, "SEGNN": 1000}, n_train=3000, n_valid=2000, n_test=2000,
                       gravity=dict(bodies=100, train_bodies=20, sims=64, fit_steps=5000, roll_steps=5000)),
+        # 128^3 PINN collocation points need about 30 GB: on CUDA only (see physwm.bench.pinn.scaling_rows)
         "pinn": dict(sizes=(32, 64, 128), min_seconds=5.0, accuracy=dict(n=32, steps=5000), flow=dict(n=16, steps=3000, grid=128)),
     },
 }

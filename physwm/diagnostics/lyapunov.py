@@ -72,6 +72,19 @@ def _jvp_reverse(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> tuple[
     return out.detach(), jv.detach()
 
 
+def _jvp_difference(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+    """``J v`` by a central difference, ``(f(x + h v) - f(x - h v)) / 2h``, with ``f(x)`` in the same batched call.
+
+    ``h = eps^(1/3) (1 + max|x|) / |v|`` balances truncation (``O(h²)``) against round-off: about 1e-10
+    relative in float64. Three field evaluations and no autograd, the cheapest mode for a closed-form field.
+    """
+    tiny = torch.finfo(x.dtype).tiny
+    h = torch.finfo(x.dtype).eps ** (1 / 3) * (1 + x.abs().amax(-1, keepdim=True)) / v.norm(dim=-1, keepdim=True).clamp_min(tiny)
+    out = fn(torch.cat([x, x + h * v, x - h * v], dim=-2))
+    k = x.shape[-2]
+    return out[..., :k, :], (out[..., k: 2 * k, :] - out[..., 2 * k:, :]) / (2 * h)
+
+
 class _TangentDynamics:
     """``[y, Q] -> [f(y), J(y) Q]``: the trajectory and ``k`` tangent vectors, flattened into one state."""
 
@@ -97,6 +110,8 @@ class _TangentDynamics:
                 self.mode = "reverse"
         elif self.mode == "forward":
             out, jv = _jvp_forward(field, ys, tangents)
+        elif self.mode == "difference":
+            out, jv = _jvp_difference(field, ys, tangents)
         else:
             out, jv = _jvp_reverse(field, ys, tangents)
         return torch.cat([out[..., 0, :], jv.transpose(-1, -2).reshape(*batch, d * k)], -1)
@@ -130,7 +145,8 @@ def lyapunov_spectrum(
 
     The tangent map needs ``f`` to support forward-mode AD. Models whose field calls
     ``torch.autograd.grad`` (HNN, LNN, PHNN) do not; ``jvp="auto"`` then falls back to the
-    double-backward trick (two reverse passes), which works for any differentiable ``f``.
+    double-backward trick (two reverse passes), which works for any differentiable ``f``; for a
+    closed-form ground-truth field a central difference (``jvp="difference"``) is the cheapest.
     Accuracy: the exponents are those of the discretised flow; with ``rk4`` and a ``dt`` resolving
     the dynamics they agree with the flow's to ``O(dt^4)``, and the statistical error falls like
     ``1/sqrt(t_total)``; batch over initial conditions and average for a tighter estimate.
@@ -145,7 +161,9 @@ def lyapunov_spectrum(
         renormalize_every: integration steps between QR renormalisations.
         transient: time discarded at the start.
         method: a fixed-step method for general dynamics (``rk4``, ``euler``, ``implicit_midpoint``).
-        jvp: ``"auto"``, ``"forward"`` (``torch.func.jvp``) or ``"reverse"`` (double backward).
+        jvp: ``"auto"``, ``"forward"`` (``torch.func.jvp``), ``"reverse"`` (double backward) or
+            ``"difference"`` (central difference of ``f``, relative error about 1e-10 in float64: far below
+            the statistical error of the exponents, and several times cheaper for a closed-form field).
         t0: start time (matters for forced, non-autonomous dynamics).
         generator: seeds the random initial tangent vectors.
 
@@ -172,7 +190,7 @@ def lyapunov_spectrum(
     k = d if n_exponents is None else n_exponents
     integer("n_exponents", k, minimum=1, maximum=d)
     positive_int("renormalize_every", renormalize_every)
-    choice("jvp", jvp, ("auto", "forward", "reverse"))
+    choice("jvp", jvp, ("auto", "forward", "reverse", "difference"))
     batch = y0.shape[:-1]
     seg = renormalize_every * dt
     n_transient = math.ceil(transient / seg - 1e-9) if transient > 0 else 0

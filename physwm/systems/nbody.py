@@ -84,10 +84,8 @@ class NBody(ParticleSystem):
         m = self._m(q)
         w = self.G * m.unsqueeze(-1) * m.unsqueeze(-2) * r2 ** (-1.5)
         w = torch.where(torch.eye(self.n_bodies, dtype=torch.bool, device=q.device), 0.0, w)
-        return (w.unsqueeze(-1) * diff).sum(-2).flatten(-2)  # dV/dq_i = sum_j G m_i m_j (q_i - q_j)/r^3
-
-
-
+        # dV/dq_i = sum_j G m_i m_j (q_i - q_j) / r_ij^3, contracted without an (N, N, 3) product temporary
+        return torch.einsum("...ij,...ijk->...ik", w, diff).flatten(-2)
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """Positions standard normal, velocities normal with std 0.3, centre of mass at rest at the origin."""

@@ -65,8 +65,10 @@ class PortHamiltonianSystem(HamiltonianSystem):
         tensor of ``t``'s shape (a scalar or one time per batch entry)."""
         return 0.0
 
-    def _forcing(self, t: Tensor, y: Tensor) -> Tensor:
-        """``forcing_p(t)`` broadcast to the batch of ``y``, shape ``(*batch, 1)``."""
+    def _forcing(self, t: Tensor, y: Tensor) -> Tensor | float:
+        """``forcing_p(t)`` broadcast to the batch of ``y``, shape ``(*batch, 1)`` (``0.0`` for an unforced system)."""
+        if type(self).forcing_p is PortHamiltonianSystem.forcing_p:
+            return 0.0
         f = torch.as_tensor(self.forcing_p(expand_time(t, y)), dtype=y.dtype, device=y.device)
         return f.expand(y.shape[:-1]).unsqueeze(-1)
 
@@ -109,7 +111,8 @@ class PortHamiltonianSystem(HamiltonianSystem):
         u = self._check_action(y, u)
         _, dp = self.grad_hamiltonian(q, p)
         dissipated = self.damping * dp[..., 0] ** 2
-        supplied = dp[..., 0] * (u[..., 0] + self._forcing(t, y)[..., 0])
+        f = self._forcing(t, y)
+        supplied = dp[..., 0] * (u[..., 0] + (f if isinstance(f, float) else f[..., 0]))
         return {"dissipated": dissipated, "supplied": supplied}
 
     def invariants(self):

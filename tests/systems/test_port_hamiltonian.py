@@ -50,10 +50,10 @@ def test_one_time_per_batch_entry(sys):
     pb, pb_rows = sys.power_balance(t, y, u), [sys.power_balance(t[i], y[i:i + 1], u[i:i + 1]) for i in range(5)]
     for key in ("supplied", "dissipated"):
         assert torch.allclose(pb[key], torch.cat([r[key] for r in pb_rows]), atol=1e-15, rtol=0)
-    if isinstance(sys, Duffing):  # a forced system: the time really matters
+    if isinstance(sys, Duffing):  # a forced system: the time really matters, and must fit the batch
         assert not torch.allclose(sys(t, y, u), sys(t[0], y, u))
-    with pytest.raises(ValueError, match="`t` must be a scalar or have the batch shape"):
-        sys(t[:3], y, u)
+        with pytest.raises(ValueError, match="`t` must be a scalar or have the batch shape"):
+            sys(t[:3], y, u)
 
 
 def test_damped_pendulum_without_damping_is_the_pendulum():
