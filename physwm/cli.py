@@ -17,10 +17,11 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="run the conservation benchmark")
     mode = bench.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="default: short horizons, 2000 training steps (minutes on a CPU)")
-    mode.add_argument("--full", dest="mode", action="store_const", const="full", help="10x horizons, 5x training")
+                      help="default: short horizons and training budgets (a few minutes on a 2-core CPU)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="the long setting: 10x horizons, 2.5-100x training (hours; the n-body part is a GPU job)")
     bench.set_defaults(mode="quick")
-    bench.add_argument("--smoke", action="store_true", help="tiny budget (seconds), for tests")
+    bench.add_argument("--smoke", action="store_true", help="tiny budgets (under a minute in all), for tests")
     bench.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
     bench.add_argument("--out", default="bench-results", help="output folder for results.json and plots")
     bench.add_argument("--data", default=None,
@@ -29,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
                             "pendulum data ship with physwm.")
     bench.add_argument("--seed", type=int, default=0)
     bench.add_argument("--checkpoint-dir", default=None, help="folder for resumable n-body training checkpoints")
+    bench.add_argument("--threads", default="auto",
+                       help="CPU threads: 'auto' (default: per section the faster of 1 and torch's default, by a "
+                            "short probe; 1 wins when other programs keep the cores busy) or a number")
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     sub.add_parser("methods", help="list the integration methods")
     return parser
@@ -49,9 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KINETO_LOG_LEVEL", "6")
     from physwm.bench import BenchConfig, format_tables, run_benchmark
 
+    threads = args.threads
+    if threads != "auto":
+        try:
+            threads = int(threads)
+        except ValueError:
+            print(f"physwm bench: error: `--threads` must be 'auto' or a positive integer, got {threads!r}",
+                  file=sys.stderr)
+            return 2
     try:
         cfg = BenchConfig(mode="smoke" if args.smoke else args.mode, device=args.device, out=args.out, data=args.data,
-                          seed=args.seed, progress=not args.no_progress, checkpoint_dir=args.checkpoint_dir)
+                          seed=args.seed, progress=not args.no_progress, checkpoint_dir=args.checkpoint_dir, threads=threads)
     except ValueError as exc:
         print(f"physwm bench: error: {exc}", file=sys.stderr)
         return 2

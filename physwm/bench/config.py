@@ -61,6 +61,12 @@ class BenchConfig:
         seed: seed of every model initialisation and data draw.
         progress: show a progress bar.
         checkpoint_dir: a folder for resumable n-body training checkpoints, or ``None``.
+        threads: intra-op CPU threads: a positive integer, or ``"auto"`` (default): before each section
+            :func:`physwm.bench.runner.pick_threads` times a short probe at 1 thread and at torch's default and
+            keeps the faster. On a machine whose other cores are busy, torch's spinning worker threads wait
+            for a core at every parallel operation (measured here, one of 2 cores busy: a section 2.8x
+            slower at 2 threads than at 1); when the cores are free, more threads are faster (1.5x at 2).
+            Ignored on CUDA. torch's thread count is restored when the run ends.
     """
 
     mode: str = "quick"
@@ -70,10 +76,14 @@ class BenchConfig:
     seed: int = 0
     progress: bool = True
     checkpoint_dir: str | None = None
+    threads: int | str = "auto"
 
     def __post_init__(self) -> None:
         if self.mode not in SETTINGS:
             raise ValueError(f"`mode` must be one of {sorted(SETTINGS)}, got {self.mode!r}")
+        if self.threads != "auto" and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
+                                       or self.threads < 1):
+            raise ValueError(f"`threads` must be 'auto' or a positive integer, got {self.threads!r}")
         if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"`device`={self.device!r} asked for, but CUDA is not available here")
 

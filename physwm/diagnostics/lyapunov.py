@@ -179,7 +179,7 @@ def lyapunov_spectrum(
     Example:
         >>> from physwm.systems import Lorenz
         >>> y0 = torch.tensor([[1.0, 1.0, 20.0]], dtype=torch.float64)
-        >>> res = lyapunov_spectrum(Lorenz(), y0, t_total=20.0, dt=0.01, transient=5.0)
+        >>> res = lyapunov_spectrum(Lorenz(), y0, t_total=2.0, dt=0.01, transient=0.5, jvp="difference")
         >>> res.exponents.shape
         torch.Size([1, 3])
     """

@@ -52,6 +52,7 @@ class NBody(ParticleSystem):
         self.masses, self.G, self.softening = m, positive("G", G), nonnegative("softening", softening)
         self.n_bodies = m.numel()
         self.state_dim = 6 * self.n_bodies
+        self._constants: dict[tuple[torch.dtype, torch.device], tuple[Tensor, Tensor]] = {}
 
     def _m(self, like: Tensor) -> Tensor:
         return self.masses.to(dtype=like.dtype, device=like.device)
@@ -64,28 +65,37 @@ class NBody(ParticleSystem):
         pp = unflatten_particles(p, self.n_bodies)
         return (pp / self._m(p).unsqueeze(-1)).flatten(-2)
 
-    def _pairs(self, q: Tensor) -> tuple[Tensor, Tensor]:
+    def _pair_constants(self, like: Tensor) -> tuple[Tensor, Tensor]:
+        """``(offset, gmm)`` on ``like``'s dtype and device, cached: ``offset`` adds ``eps^2`` to every squared
+        distance and 1 on the diagonal (no 0/0 for ``i = j``), ``gmm = G m_i m_j`` with a zero diagonal (no
+        self-interaction)."""
+        key = (like.dtype, like.device)
+        cached = self._constants.get(key)
+        if cached is None:
+            m = self._m(like)
+            eye = torch.eye(self.n_bodies, dtype=like.dtype, device=like.device)
+            cached = (eye + self.softening**2, self.G * m.unsqueeze(-1) * m.unsqueeze(-2) * (1 - eye))
+            self._constants[key] = cached
+        return cached
+
+    def _pairs(self, q: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """``(diff, r2, gmm)``: ``q_i - q_j`` ``(*batch, N, N, 3)``, squared (softened) distances ``(*batch, N, N)``
+        with 1 on the diagonal, and :meth:`_pair_constants`' ``gmm``."""
         x = unflatten_particles(q, self.n_bodies)
-        diff = x.unsqueeze(-2) - x.unsqueeze(-3)  # (*batch, N, N, 3): q_i - q_j
-        eye = torch.eye(self.n_bodies, dtype=torch.bool, device=q.device)
-        r2 = (diff**2).sum(-1) + self.softening**2
-        r2 = torch.where(eye, torch.ones_like(r2), r2)  # no self-interaction (and no 0/0)
-        return diff, r2
+        diff = x.unsqueeze(-2) - x.unsqueeze(-3)
+        offset, gmm = self._pair_constants(q)
+        return diff, (diff**2).sum(-1) + offset, gmm
 
     def potential(self, q):
-        _, r2 = self._pairs(q)
-        m = self._m(q)
-        mm = m.unsqueeze(-1) * m.unsqueeze(-2)
-        inv = torch.where(torch.eye(self.n_bodies, dtype=torch.bool, device=q.device), 0.0, r2.rsqrt())
-        return -0.5 * self.G * (mm * inv).sum((-1, -2))
+        _, r2, gmm = self._pairs(q)
+        return -0.5 * (gmm * r2.rsqrt()).sum((-1, -2))
 
     def grad_potential(self, q):
-        diff, r2 = self._pairs(q)
-        m = self._m(q)
-        w = self.G * m.unsqueeze(-1) * m.unsqueeze(-2) * r2 ** (-1.5)
-        w = torch.where(torch.eye(self.n_bodies, dtype=torch.bool, device=q.device), 0.0, w)
-        # dV/dq_i = sum_j G m_i m_j (q_i - q_j) / r_ij^3, contracted without an (N, N, 3) product temporary
-        return torch.einsum("...ij,...ijk->...ik", w, diff).flatten(-2)
+        diff, r2, gmm = self._pairs(q)
+        w = gmm * r2 ** (-1.5)
+        # dV/dq_i = sum_j G m_i m_j (q_i - q_j) / r_ij^3: per particle a (1, N) x (N, 3) product, without an
+        # (N, N, 3) product temporary
+        return torch.matmul(w.unsqueeze(-2), diff).flatten(-3)
 
     def sample_initial_state(self, n, *, generator=None, dtype=torch.float64, device=None):
         """Positions standard normal, velocities normal with std 0.3, centre of mass at rest at the origin."""
