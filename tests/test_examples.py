@@ -149,3 +149,20 @@ def test_incompressible_flow_example_smoke(tmp_path):
     assert res["solver_error"] < 1e-10
     assert max(res["curves"]["LerayPINN"]["divergence"]) < 1e-12 < min(res["curves"]["PINN"]["divergence"])
     assert all(c <= p + 1e-12 for c, p in zip(res["curves"]["LerayPINN"]["rel_l2"], res["curves"]["PINN"]["rel_l2"]))
+
+
+def test_bench_threads_are_validated_and_restored():
+    import torch
+
+    from physwm.bench import BenchConfig
+    from physwm.bench.runner import pick_threads
+
+    for bad in (0, -2, True, "two"):
+        with pytest.raises(ValueError, match="threads"):
+            BenchConfig(mode="smoke", threads=bad)
+    before = torch.get_num_threads()
+    try:
+        assert pick_threads(1) == 1 and torch.get_num_threads() == 1
+        assert pick_threads(before) in (1, before)
+    finally:
+        torch.set_num_threads(before)
