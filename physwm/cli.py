@@ -19,7 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
                       help="default: short horizons and training budgets (a few minutes on a 2-core CPU)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
-                      help="the long setting: 10x horizons, 2.5-100x training (hours; the n-body part is a GPU job)")
+                      help="the long setting: 10-20x the quick horizons, 3-300x its training budgets (hours; the "
+                           "n-body part is a GPU job)")
     bench.set_defaults(mode="quick")
     bench.add_argument("--smoke", action="store_true", help="tiny budgets (under a minute in all), for tests")
     bench.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")

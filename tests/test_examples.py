@@ -1,7 +1,14 @@
-"""The CLI benchmark, the example and the notebook run end to end on a tiny budget."""
+"""The CLI benchmark, the examples and the notebooks run end to end on a tiny budget.
+
+The benchmark and the examples run in this process (their ``main(argv)``, as the console script and
+``python examples/<name>.py`` call it): a subprocess would pay the imports of torch, e3nn and
+torch_geometric again for each (about 10 s apiece on a 2-core CPU). The console script itself is
+run as a subprocess by ``test_cli_methods_lists_registry``.
+"""
 
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +18,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch):
+def _example(name: str, argv: list[str]) -> None:
+    """Run ``examples/<name>`` as ``python examples/<name> *argv`` would, in this process."""
+    runpy.run_path(str(REPO / "examples" / name))["main"](argv)
+
+
+def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch, capfd):
     """The main job with nothing beside the repository: shipped measured data, a generated charged set."""
-    env = {k: v for k, v in os.environ.items() if k != "PHYSWM_DATA"}
-    proc = subprocess.run(["physwm", "bench", "--smoke", "--out", str(tmp_path), "--no-progress"], capture_output=True,
-                          text=True, timeout=600, env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "real_pendulum" in proc.stdout and "leapfrog" in proc.stdout and "USDT" not in proc.stderr
+    from physwm.cli import main
+
+    monkeypatch.delenv("PHYSWM_DATA", raising=False)
+    monkeypatch.delenv("KINETO_LOG_LEVEL", raising=False)  # main sets it; restored afterwards
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--smoke", "--out", str(tmp_path), "--no-progress"]) == 0
+    out, err = capfd.readouterr()  # file-descriptor level: the profiler's C++ logging would go to fd 2
+    assert "real_pendulum" in out and "leapfrog" in out and "USDT" not in err
     res = json.loads((tmp_path / "results.json").read_text())
     conservation = res["integrators"]["rows"]
     assert {r["method"] for r in conservation} == {"euler", "rk4", "dopri5", "symplectic_euler", "leapfrog", "yoshida4",
@@ -34,7 +49,7 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch):
     assert {r["model"] for r in res["port_hamiltonian"]["phnn"]} == {"PHNN", "ActionMLP"}
     dp = res["double_pendulum"]
     assert {r["model"] for r in dp["simulated"]["rows"] + dp["measured"]["rows"]} == {"LNN", "HNN", "NeuralODE"}
-    assert "VPT" in proc.stdout and "SPINN vs PINN" in proc.stdout
+    assert "VPT" in out and "SPINN vs PINN" in out
     assert "generated" in res["nbody"]["charged_source"] and {r["model"] for r in res["nbody"]["charged"]} >= {"EGNN", "SEGNN"}
     pinn = res["pinn"]
     assert {r["model"] for r in pinn["accuracy"]} == {"PINN", "SPINN"}
@@ -56,21 +71,20 @@ def test_bench_uses_the_published_charged_set_when_given(data_dir):
     assert "generated" in source
 
 
-def test_bench_rejects_missing_cuda(tmp_path):
+def test_bench_rejects_missing_cuda(tmp_path, capsys):
     import torch
+
+    from physwm.cli import main
 
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
-    proc = subprocess.run(["physwm", "bench", "--smoke", "--device", "cuda", "--out", str(tmp_path)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "CUDA is not available" in proc.stderr
+    assert main(["bench", "--smoke", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
 
 
-def test_pendulum_example_smoke(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "examples" / "pendulum.py"), "--smoke", "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "HNN" in proc.stdout and (tmp_path / "pendulum.png").is_file()
+def test_pendulum_example_smoke(tmp_path, capsys):
+    _example("pendulum.py", ["--smoke", "--out", str(tmp_path)])
+    assert "HNN" in capsys.readouterr().out and (tmp_path / "pendulum.png").is_file()
 
 
 @pytest.mark.parametrize("name,expected", [("01_pendulum.ipynb", "HNN: energy MSE"), ("02_double_pendulum.ipynb", "VPT"),
@@ -102,27 +116,25 @@ def test_import_physwm_stays_light():
     assert out == "[]"
 
 
-def test_double_pendulum_example_smoke(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "examples" / "double_pendulum.py"), "--mode", "smoke", "--measured",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "Lyapunov times" in proc.stdout and "measured rig fitted" in proc.stdout
+def test_double_pendulum_example_smoke(tmp_path, capsys):
+    _example("double_pendulum.py", ["--mode", "smoke", "--measured", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "Lyapunov times" in out and "measured rig fitted" in out
     res = json.loads((tmp_path / "double_pendulum.json").read_text())
     assert {"LNN", "HNN", "NeuralODE", "measured LNN"} <= set(res) and res["lambda_max"] > 0
     assert all(res[k]["vpt"] >= 0 for k in res if k != "lambda_max") and (tmp_path / "double_pendulum.png").is_file()
 
 
-def test_nbody_example_smoke_and_resume(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "PHYSWM_DATA"}
-    cmd = [sys.executable, str(REPO / "examples" / "nbody.py"), "--mode", "smoke", "--out", str(tmp_path)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "generated" in proc.stdout and "rolled forward" in proc.stdout
+def test_nbody_example_smoke_and_resume(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PHYSWM_DATA", raising=False)
+    argv = ["--mode", "smoke", "--out", str(tmp_path)]
+    _example("nbody.py", argv)
+    out = capsys.readouterr().out
+    assert "generated" in out and "rolled forward" in out
     assert (tmp_path / "checkpoints" / "charged_EGNN_smoke.pt").is_file()
     first = json.loads((tmp_path / "nbody.json").read_text())
     # a second run resumes from the finished checkpoints: same trained models, same test MSE
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _example("nbody.py", argv)
     second = json.loads((tmp_path / "nbody.json").read_text())
     for name in ("EGNN", "SEGNN"):
         assert first["models"][name]["test_mse"] == second["models"][name]["test_mse"]
@@ -131,9 +143,7 @@ def test_nbody_example_smoke_and_resume(tmp_path):
 
 def test_heat_example_smoke(tmp_path):
     for boundary in ("dirichlet", "periodic"):
-        proc = subprocess.run([sys.executable, str(REPO / "examples" / "heat.py"), "--mode", "smoke", "--boundary", boundary,
-                               "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stderr[-2000:]
+        _example("heat.py", ["--mode", "smoke", "--boundary", boundary, "--out", str(tmp_path)])
         res = json.loads((tmp_path / f"heat_{boundary}.json").read_text())
         assert {r["model"] for r in res["rows"]} == {"PINN", "SPINN"} and (tmp_path / f"heat_{boundary}.png").is_file()
         # ten steps of training must lower the error of the untrained field (about 1), and cannot reach round-off
@@ -142,9 +152,7 @@ def test_heat_example_smoke(tmp_path):
 
 
 def test_incompressible_flow_example_smoke(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "examples" / "incompressible_flow.py"), "--mode", "smoke",
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _example("incompressible_flow.py", ["--mode", "smoke", "--out", str(tmp_path)])
     res = json.loads((tmp_path / "incompressible_flow.json").read_text())
     assert res["solver_error"] < 1e-10
     assert max(res["curves"]["LerayPINN"]["divergence"]) < 1e-12 < min(res["curves"]["PINN"]["divergence"])

@@ -16,7 +16,7 @@ __all__ = ["BenchConfig", "SETTINGS"]
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
         "integrators": dict(horizon_scale=0.05),
-        "pendulum": dict(steps=30, sim_steps=30),
+        "pendulum": dict(steps=30, sim_steps=30, rollout_horizon=2.0),
         "port_hamiltonian": dict(horizon_scale=0.05, phnn_steps=20),
         "double_pendulum": dict(steps=10, hidden=(16, 16), horizon=1.0, lyap_time=1.0, n_train=4, measured_horizon=0.5),
         "nbody": dict(epochs={"EGNN": 1, "SEGNN": 1}, n_train=100, n_valid=100, n_test=200,
@@ -24,17 +24,19 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "pinn": dict(sizes=(8,), min_seconds=0.05, accuracy=dict(n=6, steps=5), flow=dict(n=6, steps=5, grid=32)),
     },
     "quick": {
-        "integrators": dict(horizon_scale=1.0),
-        "pendulum": dict(steps=2000, sim_steps=1000),
-        "port_hamiltonian": dict(horizon_scale=1.0, phnn_steps=1500),
-        "double_pendulum": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40, measured_horizon=None),
+        # horizons and budgets sized for 3 minutes on a 2-core CPU; docs/benchmarks.md says which numbers they move
+        "integrators": dict(horizon_scale=0.5),
+        "pendulum": dict(steps=2000, sim_steps=1000, rollout_horizon=None),
+        "port_hamiltonian": dict(horizon_scale=0.5, phnn_steps=1500),
+        # the measured rollouts end at 2 s: no model stays valid beyond 0.1 s on trial 1
+        "double_pendulum": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40, measured_horizon=2.0),
         "nbody": dict(epochs={"EGNN": 10, "SEGNN": 3}, n_train=3000, n_valid=500, n_test=2000,
-                      gravity=dict(bodies=100, train_bodies=20, sims=16, fit_steps=300, roll_steps=200)),
-        "pinn": dict(sizes=(32, 48), min_seconds=1.0, accuracy=dict(n=16, steps=200), flow=dict(n=12, steps=150, grid=64)),
+                      gravity=dict(bodies=100, train_bodies=20, sims=16, fit_steps=200, roll_steps=200)),
+        "pinn": dict(sizes=(32, 48), min_seconds=0.5, accuracy=dict(n=16, steps=100), flow=dict(n=12, steps=100, grid=64)),
     },
     "full": {
         "integrators": dict(horizon_scale=10.0),
-        "pendulum": dict(steps=10000, sim_steps=10000),
+        "pendulum": dict(steps=10000, sim_steps=10000, rollout_horizon=None),
         "port_hamiltonian": dict(horizon_scale=10.0, phnn_steps=5000),
         "double_pendulum": dict(steps=5000, hidden=(256, 256), horizon=100.0, lyap_time=200.0, n_train=200,
                                 measured_horizon=None),

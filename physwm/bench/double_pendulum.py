@@ -124,7 +124,7 @@ def measured(cfg: BenchConfig) -> dict[str, Any]:
     t_test = (test.t - test.t[0]).to(dev)
     truth = test.ys.to(dev)
     scale = truth.reshape(-1, 4).std(0)
-    if s["measured_horizon"] is not None:  # the smoke budget rolls out only the start of the trial
+    if s["measured_horizon"] is not None:  # roll out only the start of the trial
         keep = int((t_test <= s["measured_horizon"]).sum())
         t_test, truth = t_test[:keep], truth[:keep]
     e_true = rig.energy(rig.from_velocities(truth))
@@ -161,10 +161,10 @@ def table(res: dict[str, Any]) -> str:
     paper = LNN_DOUBLE_PENDULUM_ENERGY
     lines = ["Double pendulum: energy error, Lyapunov exponent of the true system, valid prediction time (VPT, "
              "threshold 0.4)"]
-    head = ["task", "model", "test loss", "dE % (end)", "dE % (max)", "lambda_max", "VPT", "VPT [1/lambda]"]
+    head = ["task", "model", "test loss", "horizon", "dE % (end)", "dE % (max)", "lambda_max", "VPT", "VPT [1/lambda]"]
     lines.append(row(head, 20))
     for r in rows:
-        vals = [r["task"], r["model"], r["test_loss"], r.get("energy_error_pct_end"), r.get("energy_error_pct_max"),
+        vals = [r["task"], r["model"], r["test_loss"], r["horizon"], r.get("energy_error_pct_end"), r.get("energy_error_pct_max"),
                 r.get("lambda_max"), r.get("vpt"), r.get("vpt_lyapunov_times")]
         lines.append(row(vals, 20, style="g"))
     rig = res["measured"]["rig"]
