@@ -39,6 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def quiet_profiler_logs() -> None:
+    """Silence kineto's start/stop lines: the CPU memory measurement uses torch.profiler, which logs them at its
+    top level. Set here, in the command's own process (the library leaves the environment alone); kineto
+    reads the setting once, when a process first profiles."""
+    import os
+
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "methods":
@@ -47,11 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in methods():
             print(repr(get_method(name)))
         return 0
-    import os
-
-    # the CPU memory measurement uses torch.profiler, whose start and stop kineto logs at its top level: quiet
-    # here, in the command's own process (not in the library, which leaves the environment alone)
-    os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+    quiet_profiler_logs()
     from physwm.bench import BenchConfig, format_tables, run_benchmark
 
     threads = args.threads

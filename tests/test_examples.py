@@ -28,11 +28,11 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch, capfd):
     from physwm.cli import main
 
     monkeypatch.delenv("PHYSWM_DATA", raising=False)
-    monkeypatch.delenv("KINETO_LOG_LEVEL", raising=False)  # main sets it; restored afterwards
+    monkeypatch.setenv("KINETO_LOG_LEVEL", "6")  # what main sets (restored afterwards); see the test below
     monkeypatch.chdir(tmp_path)
     assert main(["bench", "--smoke", "--out", str(tmp_path), "--no-progress"]) == 0
-    out, err = capfd.readouterr()  # file-descriptor level: the profiler's C++ logging would go to fd 2
-    assert "real_pendulum" in out and "leapfrog" in out and "USDT" not in err
+    out = capfd.readouterr().out
+    assert "real_pendulum" in out and "leapfrog" in out
     res = json.loads((tmp_path / "results.json").read_text())
     conservation = res["integrators"]["rows"]
     assert {r["method"] for r in conservation} == {"euler", "rk4", "dopri5", "symplectic_euler", "leapfrog", "yoshida4",
@@ -102,6 +102,17 @@ def test_notebook_executes(tmp_path, name, expected):
         os.environ.pop("PHYSWM_SMOKE", None)
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
     assert expected in outputs
+
+
+def test_cli_quiets_the_profilers_logs():
+    """kineto reads its log level once per process, at the first profiled call: so in a fresh one. Without
+    ``quiet_profiler_logs`` the memory measurement prints its start/stop lines ("USDT: ...") to stderr."""
+    code = ("import sys, torch; from physwm.cli import quiet_profiler_logs; from physwm.diagnostics import peak_memory; "
+            "quiet = sys.argv[1] == '1'; quiet and quiet_profiler_logs(); peak_memory(torch.ones, 1000)")
+    env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
+    runs = {q: subprocess.run([sys.executable, "-c", code, q], capture_output=True, text=True, env=env) for q in "01"}
+    assert all(p.returncode == 0 for p in runs.values()), runs["1"].stderr[-2000:]
+    assert "profiler_start" in runs["0"].stderr and "USDT" not in runs["1"].stderr
 
 
 def test_cli_methods_lists_registry():
