@@ -11,7 +11,7 @@ import torch
 
 __all__ = ["BenchConfig", "SETTINGS"]
 
-#: Every budget of every section, per mode. ``quick`` is the default run (within 3 minutes on a 2-core CPU),
+#: Every budget of every section, per mode. ``quick`` is the default run (minutes on a 2-core CPU; measured times in docs/benchmarks.md),
 #: ``full`` the long setting (a GPU job for the n-body part), ``smoke`` a few seconds per section for the tests.
 SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "smoke": {
@@ -24,7 +24,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "pinn": dict(sizes=(8,), min_seconds=0.05, accuracy=dict(n=6, steps=5), flow=dict(n=6, steps=5, grid=32)),
     },
     "quick": {
-        # horizons and budgets sized for 3 minutes on a 2-core CPU; docs/benchmarks.md says which numbers they move
+        # trimmed where the comparisons survive; docs/benchmarks.md says which numbers that moved
         "integrators": dict(horizon_scale=0.5),
         "pendulum": dict(steps=2000, sim_steps=1000, rollout_horizon=None),
         "port_hamiltonian": dict(horizon_scale=0.5, phnn_steps=1500),
