@@ -10,12 +10,20 @@ A value of the wrong type raises :class:`~physwm.ArgumentTypeError` (a :class:`T
 of the right type outside its domain :class:`~physwm.ArgumentValueError` (a :class:`ValueError`).
 Each function returns the checked value (converted: ``int``, ``float``), so a constructor reads
 ``self.steps = positive_int("steps", steps)``.
+
+Finiteness and synchronisation: checking that a tensor is finite reads one flag back from its device
+(a host-device synchronisation on CUDA). A model's ``forward`` called by a user checks its input
+(:func:`model_input`); called inside :func:`physwm.solve` or :func:`physwm.training.fit`, which check
+the initial state and the data once and the result or every loss term after, it does not
+(:func:`inside_checked_call`), so the stepping loops stay free of per-evaluation synchronisations.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -24,7 +32,20 @@ from torch import Tensor
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 
 __all__ = ["integer", "positive_int", "real", "positive", "nonnegative", "choice", "tensor", "all_finite",
-           "describe"]
+           "describe", "model_input", "inside_checked_call"]
+
+_CHECKED_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("physwm_checked_call", default=False)
+
+
+@contextlib.contextmanager
+def inside_checked_call() -> Iterator[None]:
+    """Within this block :func:`model_input` skips its finiteness check: the caller (``solve``, ``fit``)
+    has checked the inputs and checks what comes out."""
+    token = _CHECKED_CALL.set(True)
+    try:
+        yield
+    finally:
+        _CHECKED_CALL.reset(token)
 
 
 def describe(value: Any) -> str:
@@ -123,4 +144,27 @@ def all_finite(name: str, value: Tensor) -> Tensor:
     if not bool(torch.isfinite(value).all()):
         n_bad = int((~torch.isfinite(value)).sum())
         raise ArgumentValueError(f"`{name}` must be finite, got {n_bad} NaN or inf entries of {value.numel()}")
+    return value
+
+
+def model_input(name: str, value: Any, module: Any, *, last: int | None = None, min_dim: int = 1,
+                shape: tuple[int, ...] | None = None) -> Tensor:
+    """``value`` if it can be fed to ``module``: a floating tensor of the described shape, in the dtype and
+    on the device of the module's parameters, and finite (unless :func:`inside_checked_call`).
+
+    A dtype or device mismatch is named with both sides and the fix, instead of the matrix product's
+    ``RuntimeError`` deep inside the network.
+    """
+    tensor(name, value, min_dim=min_dim, last=last, shape=shape)
+    param = next(iter(module.parameters()), None)
+    if param is not None:
+        if value.dtype != param.dtype:
+            raise ArgumentTypeError(f"`{name}` has dtype {value.dtype} but {type(module).__name__}'s parameters are "
+                                    f"{param.dtype}: convert one (model.to({value.dtype}) or {name}.to({param.dtype}))")
+        if value.device != param.device:
+            raise ArgumentValueError(f"`{name}` is on {value.device} but {type(module).__name__}'s parameters are on "
+                                     f"{param.device}: move one (model.to({str(value.device)!r}) or "
+                                     f"{name}.to({str(param.device)!r}))")
+    if not _CHECKED_CALL.get():
+        all_finite(name, value)
     return value

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
+
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._validate import describe, integer, positive
+from physwm._validate import tensor as check_tensor
 
 __all__ = [
     "relative_energy_error", "energy_drift", "energy_growth", "invariant_error", "total_momentum",
@@ -13,14 +18,25 @@ __all__ = [
 ]
 
 
-def _check_series(name: str, x: Tensor, min_dim: int = 1) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"`{name}` must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"`{name}` must have a floating dtype, got {x.dtype}")
-    if x.dim() < min_dim or x.shape[0] < 1:
-        raise ValueError(f"`{name}` must be time-first with at least {min_dim} dims, got shape {tuple(x.shape)}")
+def _check_series(name: str, x: Tensor, min_dim: int = 1, min_len: int = 1) -> Tensor:
+    """A time-first floating tensor with at least ``min_dim`` dims and ``min_len`` times (NaN allowed: the
+    diagnostics measure blown-up rollouts too)."""
+    check_tensor(name, x, min_dim=min_dim)
+    if x.shape[0] < min_len:
+        raise ArgumentValueError(f"`{name}` must be time-first with at least {min_len} time{'s' if min_len > 1 else ''}, "
+                                 f"got shape {tuple(x.shape)}")
     return x
+
+
+def _check_scale(scale: Tensor | float) -> Tensor | float:
+    """A divisor: a number > 0 or a tensor of entries > 0 (one synchronisation)."""
+    if isinstance(scale, Tensor) and scale.numel() != 1:
+        check_tensor("scale", scale)
+        if not bool((scale > 0).all()):
+            raise ArgumentValueError(f"`scale` must be > 0 everywhere, got {int((~(scale > 0)).sum())} entries <= 0 or NaN "
+                                     f"of {scale.numel()}")
+        return scale
+    return positive("scale", scale, finite=False)
 
 
 def _floor(x: Tensor) -> Tensor:
@@ -53,14 +69,25 @@ def energy_drift(energies: Tensor, t: Tensor) -> Tensor:
     that stays put. Compare ``|slope| * horizon`` with the maximum error to tell them apart, or
     use :func:`energy_growth`.
 
+    Args:
+        energies: ``E`` at each output time, time first (NaN after a blow-up propagates).
+        t: the output times (finite, not all equal).
+
     Shapes:
         energies: ``(T, *batch)``, t: ``(T,)`` -> ``(*batch,)``.
+
+    Raises:
+        TypeError: ``energies`` or ``t`` not a floating tensor.
+        ValueError: fewer than 2 times, ``t`` of another length, non-finite or constant.
+
+    Example:
+        >>> energy_drift(torch.tensor([1.0, 1.1, 1.2]), torch.tensor([0.0, 1.0, 2.0]))
+        tensor(0.1000)
     """
-    e = _check_series("energies", energies)
-    if t.shape != e.shape[:1]:
-        raise ValueError(f"`t` must have shape ({e.shape[0]},) to match energies, got {tuple(t.shape)}")
-    if e.shape[0] < 2:
-        raise ValueError("`energies` needs at least 2 times to fit a drift")
+    e = _check_series("energies", energies, min_len=2)
+    check_tensor("t", t, shape=(e.shape[0],), finite=True)
+    if not bool((t != t[0]).any()):
+        raise ArgumentValueError(f"`t` must span an interval to fit a slope, got {e.shape[0]} equal times {float(t[0])!r}")
     r = (e - e[0]) / _floor(e[0].abs())
     tc = (t.to(r) - t.to(r).mean()).reshape(-1, *([1] * (r.dim() - 1)))
     return (tc * (r - r.mean(0))).sum(0) / (tc**2).sum(0)
@@ -76,9 +103,7 @@ def energy_growth(energies: Tensor) -> Tensor:
     Shapes:
         energies: ``(T, *batch)`` with ``T >= 4`` -> ``(*batch,)``.
     """
-    err = relative_energy_error(energies)
-    if err.shape[0] < 4:
-        raise ValueError(f"`energies` needs at least 4 times, got {err.shape[0]}")
+    err = relative_energy_error(_check_series("energies", energies, min_len=4))
     half = err.shape[0] // 2
     return err[half:].amax(0) / _floor(err[1:half].amax(0))
 
@@ -90,20 +115,43 @@ def invariant_error(values: Tensor, *, event_dims: int = 0, scale: Tensor | floa
         values: the quantity along the trajectory, time first.
         event_dims: trailing dims that form one value (1 for a vector such as momentum); the
             Euclidean norm is taken over them.
-        scale: divide by this (e.g. a typical magnitude); default 1 (absolute error).
+        scale: divide by this (e.g. a typical magnitude; > 0, a number or a tensor broadcasting
+            with ``(T, *batch)``); default 1 (absolute error).
 
     Shapes:
         values: ``(T, *batch, *event)`` -> ``(T, *batch)``.
+
+    Raises:
+        TypeError: ``values`` not a floating tensor.
+        ValueError: fewer than ``1 + event_dims`` dims, a negative ``event_dims``, a ``scale`` <= 0.
+
+    Example:
+        >>> invariant_error(torch.tensor([[1.0, 0.0], [1.0, 0.5]]), event_dims=1)
+        tensor([0.0000, 0.5000])
     """
+    event_dims = integer("event_dims", event_dims, minimum=0)
     v = _check_series("values", values, 1 + event_dims)
+    if scale is not None:
+        scale = _check_scale(scale)
     diff = v - v[0]
     err = diff.flatten(v.dim() - event_dims).norm(dim=-1) if event_dims else diff.abs()
     return err if scale is None else err / scale
 
 
 def total_momentum(p: Tensor) -> Tensor:
-    """Total linear momentum :math:`\\sum_i p_i`. Shapes: ``(..., N, D)`` -> ``(..., D)``."""
-    return p.sum(-2)
+    """Total linear momentum :math:`\\sum_i p_i`.
+
+    Shapes:
+        p: ``(..., N, D)`` -> ``(..., D)``.
+
+    Raises:
+        TypeError: ``p`` not a floating tensor. ValueError: fewer than 2 dims.
+
+    Example:
+        >>> total_momentum(torch.tensor([[1.0, 0.0], [-0.5, 2.0]]))
+        tensor([0.5000, 2.0000])
+    """
+    return check_tensor("p", p, min_dim=2).sum(-2)
 
 
 def total_angular_momentum(q: Tensor, p: Tensor) -> Tensor:
@@ -111,14 +159,23 @@ def total_angular_momentum(q: Tensor, p: Tensor) -> Tensor:
 
     Shapes:
         ``q, p``: ``(..., N, 3)`` -> ``(..., 3)``; in 2-D ``(..., N, 2)`` -> ``(..., 1)`` (the z part).
+
+    Raises:
+        TypeError: ``q`` or ``p`` not a floating tensor.
+        ValueError: fewer than 2 dims, different shapes, or a last dim other than 2 or 3.
+
+    Example:
+        >>> total_angular_momentum(torch.tensor([[1.0, 0.0, 0.0]]), torch.tensor([[0.0, 2.0, 0.0]]))
+        tensor([0., 0., 2.])
     """
+    check_tensor("q", q, min_dim=2), check_tensor("p", p, min_dim=2)
     if q.shape != p.shape:
-        raise ValueError(f"`q` and `p` must have the same shape, got {tuple(q.shape)} and {tuple(p.shape)}")
+        raise ArgumentValueError(f"`q` and `p` must have the same shape, got {tuple(q.shape)} and {tuple(p.shape)}")
     if q.shape[-1] == 3:
         return torch.linalg.cross(q, p).sum(-2)
     if q.shape[-1] == 2:
         return (q[..., 0] * p[..., 1] - q[..., 1] * p[..., 0]).sum(-1, keepdim=True)
-    raise ValueError(f"angular momentum needs positions in 2-D or 3-D, got last dim {q.shape[-1]}")
+    raise ArgumentValueError(f"`q` must hold positions in 2-D or 3-D, shape (..., N, 2) or (..., N, 3), got {tuple(q.shape)}")
 
 
 def momentum_error(p: Tensor, *, relative: bool = False) -> Tensor:
@@ -165,18 +222,32 @@ def observed_order(step_sizes: Sequence[float] | Tensor, errors: Sequence[float]
         the fitted slope ``p``.
 
     Raises:
-        ValueError: fewer than 2 points, different lengths, or non-positive values.
+        TypeError: not sequences of real numbers.
+        ValueError: fewer than 2 points, different lengths, non-finite or non-positive values, or
+            fewer than 2 distinct step sizes.
 
     Example:
         >>> round(observed_order([0.1, 0.05, 0.025], [1e-2, 2.5e-3, 6.25e-4]), 6)
         2.0
     """
-    h = torch.as_tensor(step_sizes, dtype=torch.float64).flatten().cpu()
-    e = torch.as_tensor(errors, dtype=torch.float64).flatten().cpu()
+    def values(name: str, v: Any) -> Tensor:
+        if isinstance(v, Tensor) and (v.is_complex() or v.dtype == torch.bool):
+            raise ArgumentTypeError(f"`{name}` must hold real numbers, got dtype {v.dtype}")
+        try:
+            out = torch.as_tensor(v if isinstance(v, Tensor) else list(v), dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError):
+            raise ArgumentTypeError(f"`{name}` must be a sequence or tensor of real numbers, got {describe(v)}") from None
+        out = out.detach().flatten().cpu()
+        if not bool((torch.isfinite(out) & (out > 0)).all()):
+            raise ArgumentValueError(f"`{name}` must be finite and > 0, got {out.tolist()}")
+        return out
+
+    h, e = values("step_sizes", step_sizes), values("errors", errors)
     if h.numel() < 2 or h.numel() != e.numel():
-        raise ValueError(f"need at least 2 (step size, error) pairs of equal length, got {h.numel()} and {e.numel()}")
-    if not bool((h > 0).all() and (e > 0).all()):
-        raise ValueError(f"step sizes and errors must be positive, got {h.tolist()} and {e.tolist()}")
+        raise ArgumentValueError(f"`step_sizes` and `errors` must be at least 2 pairs of equal length, got {h.numel()} "
+                                 f"and {e.numel()}")
+    if h.unique().numel() < 2:
+        raise ArgumentValueError(f"`step_sizes` must hold at least 2 distinct values to fit a slope, got {h.tolist()}")
     x, y = h.log(), e.log()
     xc = x - x.mean()
     return float((xc * (y - y.mean())).sum() / (xc**2).sum())

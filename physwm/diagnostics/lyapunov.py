@@ -12,12 +12,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._typing import Dynamics
-from physwm._validate import choice, integer, nonnegative, positive, positive_int
+from physwm._validate import choice, integer, nonnegative, positive, positive_int, real
+from physwm._validate import tensor as check_tensor
 from physwm.integrate import solve
 
 __all__ = [
@@ -130,6 +133,7 @@ def lyapunov_spectrum(
     jvp: str = "auto",
     t0: float = 0.0,
     generator: torch.Generator | None = None,
+    max_steps: int = 10_000_000,
 ) -> LyapunovResult:
     r"""Lyapunov exponents by Benettin's method with QR re-orthonormalisation.
 
@@ -166,6 +170,7 @@ def lyapunov_spectrum(
             the statistical error of the exponents, and several times cheaper for a closed-form field).
         t0: start time (matters for forced, non-autonomous dynamics).
         generator: seeds the random initial tangent vectors.
+        max_steps: cap on the integration steps (transient and averaging together).
 
     Returns:
         A :class:`LyapunovResult`.
@@ -174,7 +179,10 @@ def lyapunov_spectrum(
         y0: ``(*batch, d)`` -> exponents ``(*batch, k)``.
 
     Raises:
-        ValueError: non-positive ``t_total``/``dt``, ``n_exponents`` outside ``[1, d]``, unknown ``jvp``.
+        TypeError: ``y0`` not a floating tensor.
+        ValueError: non-finite ``y0`` or ``t0``, non-positive or non-finite ``t_total``/``dt``/``transient``,
+            ``n_exponents`` outside ``[1, d]``, unknown ``jvp``, more than ``max_steps`` steps.
+        IntegrationError: the trajectory or the tangent vectors became non-finite.
 
     Example:
         >>> from physwm.systems import Lorenz
@@ -183,16 +191,21 @@ def lyapunov_spectrum(
         >>> res.exponents.shape
         torch.Size([1, 3])
     """
-    if not isinstance(y0, Tensor) or not y0.is_floating_point() or y0.dim() < 1:
-        raise TypeError(f"`y0` must be a floating tensor of shape (*batch, d), got {type(y0).__name__}")
+    check_tensor("y0", y0, min_dim=1, finite=True)
     t_total, dt, transient = positive("t_total", t_total), positive("dt", dt), nonnegative("transient", transient)
+    t0, max_steps = real("t0", t0), positive_int("max_steps", max_steps)
     d = y0.shape[-1]
+    if d == 0:
+        raise ArgumentValueError(f"`y0` must have shape (*batch, d) with d >= 1, got {tuple(y0.shape)}")
     k = d if n_exponents is None else n_exponents
     integer("n_exponents", k, minimum=1, maximum=d)
     positive_int("renormalize_every", renormalize_every)
     choice("jvp", jvp, ("auto", "forward", "reverse", "difference"))
     batch = y0.shape[:-1]
     seg = renormalize_every * dt
+    if (t_total + transient) / dt > max_steps:
+        raise ArgumentValueError(f"`t_total` + `transient` = {t_total + transient:g} at `dt` = {dt:g} needs about "
+                                 f"{(t_total + transient) / dt:.3g} steps, more than `max_steps` = {max_steps}")
     n_transient = math.ceil(transient / seg - 1e-9) if transient > 0 else 0
     n_average = max(1, math.ceil(t_total / seg - 1e-9))
     field = _TangentDynamics(f, d, k, jvp)
@@ -226,24 +239,41 @@ def max_lyapunov_exponent(f: Dynamics, y0: Tensor, **kwargs) -> Tensor:
     return lyapunov_spectrum(f, y0, n_exponents=1, **kwargs).exponents[..., 0]
 
 
+def _rate(name: str, value: Any) -> Tensor:
+    """A rate (1/time): a real number or a real tensor, as a floating tensor (ints become the default dtype)."""
+    if isinstance(value, Tensor):
+        if value.is_complex() or value.dtype == torch.bool:
+            raise ArgumentTypeError(f"`{name}` must hold real numbers, got dtype {value.dtype}")
+        return value if value.is_floating_point() else value.to(torch.get_default_dtype())
+    return torch.tensor(real(name, value, finite=False), dtype=torch.get_default_dtype())
+
+
 def lyapunov_time(lambda_max: Tensor | float) -> Tensor:
     """Lyapunov time ``1/λ_max`` (time units); ``inf`` where ``λ_max <= 0`` (no exponential divergence).
+
+    Args:
+        lambda_max: the largest Lyapunov exponent (1/time), a number or a tensor of any shape.
+
+    Raises:
+        TypeError: not a real number or tensor.
 
     Example:
         >>> lyapunov_time(torch.tensor([0.9056, 0.0]))
         tensor([1.1042,    inf])
+        >>> lyapunov_time(2)
+        tensor(0.5000)
     """
-    lam = torch.as_tensor(lambda_max)
+    lam = _rate("lambda_max", lambda_max)
     return torch.where(lam > 0, 1 / lam, torch.full_like(lam, math.inf))
 
 
 def _check_pair(pred: Tensor, ref: Tensor) -> None:
-    for name, x in (("pred", pred), ("ref", ref)):
-        if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise TypeError(f"`{name}` must be a floating tensor, got {type(x).__name__}")
-    if pred.shape != ref.shape or pred.dim() < 2:
-        raise ValueError(f"`pred` and `ref` must both have shape (T, *batch, d), got {tuple(pred.shape)} and "
-                         f"{tuple(ref.shape)}")
+    check_tensor("pred", pred, min_dim=2), check_tensor("ref", ref, min_dim=2)
+    if pred.shape != ref.shape:
+        raise ArgumentValueError(f"`pred` and `ref` must both have shape (T, *batch, d), got {tuple(pred.shape)} and "
+                                 f"{tuple(ref.shape)}")
+    if pred.shape[0] == 0:
+        raise ArgumentValueError(f"`pred` and `ref` must hold at least one time, got shape {tuple(pred.shape)}")
 
 
 def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None) -> Tensor:
@@ -255,15 +285,33 @@ def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None) -> 
     Args:
         pred: model trajectory.
         ref: reference trajectory from the same initial states.
-        scale: per-component scale ``σ``, shape ``(d,)`` or broadcastable to ``(*batch, d)``.
+        scale: per-component scale ``σ > 0``, shape ``(d,)`` or broadcastable to ``(*batch, d)``.
 
     Shapes:
         pred, ref: ``(T, *batch, d)`` -> ``(T, *batch)``.
+
+    Raises:
+        TypeError: ``pred``, ``ref`` or ``scale`` not floating tensors.
+        ValueError: shapes that differ or have fewer than 2 dims; a ``scale`` <= 0; no ``scale`` and a
+            single sample (no spread to estimate).
+
+    Example:
+        >>> ref = torch.tensor([[0.0, 0.0], [2.0, 2.0]])
+        >>> normalized_error(ref + 0.5, ref, scale=torch.ones(2))
+        tensor([0.5000, 0.5000])
     """
     _check_pair(pred, ref)
     if scale is None:
-        scale = ref.reshape(-1, ref.shape[-1]).std(0)
-    scale = torch.as_tensor(scale, dtype=ref.dtype, device=ref.device).clamp_min(torch.finfo(ref.dtype).tiny)
+        flat = ref.reshape(-1, ref.shape[-1])
+        if flat.shape[0] < 2:
+            raise ArgumentValueError(f"`scale` is needed when `ref` holds a single sample (shape {tuple(ref.shape)}): "
+                                     "the spread of one sample is undefined")
+        scale = flat.std(0)
+    else:
+        scale = check_tensor("scale", torch.as_tensor(scale, dtype=ref.dtype) if isinstance(scale, (int, float)) else scale)
+        if not bool((scale > 0).all()):
+            raise ArgumentValueError(f"`scale` must be > 0 everywhere, got {scale.tolist() if scale.numel() <= 8 else scale}")
+    scale = scale.to(dtype=ref.dtype, device=ref.device).clamp_min(torch.finfo(ref.dtype).tiny)
     return (((pred - ref) / scale) ** 2).mean(-1).sqrt()
 
 
@@ -287,6 +335,10 @@ def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: fl
     Shapes:
         pred, ref: ``(T, *batch, d)``; t: ``(T,)`` -> ``(*batch,)``.
 
+    Raises:
+        TypeError / ValueError: as for :func:`normalized_error`; ``t`` of another length or
+            non-finite; ``threshold`` not a finite number > 0.
+
     Example:
         >>> t = torch.linspace(0, 1, 11)
         >>> ref = torch.stack([torch.ones(11), -torch.ones(11)], -1)
@@ -294,12 +346,9 @@ def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: fl
         >>> valid_prediction_time(pred, ref, t, scale=torch.ones(2))
         tensor(0.5000)
     """
+    threshold = positive("threshold", threshold)
     err = normalized_error(pred, ref, scale)
-    if not isinstance(t, Tensor) or t.shape != pred.shape[:1]:
-        raise ValueError(f"`t` must be a tensor of shape ({pred.shape[0]},), got "
-                         f"{tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__}")
-    if not (threshold > 0):
-        raise ValueError(f"`threshold` must be > 0, got {threshold}")
+    check_tensor("t", t, shape=(pred.shape[0],), finite=True)
     t = t.to(err)
     exceeded = ~(err <= threshold)  # a NaN (a rollout that blew up) counts as exceeded
     first = torch.where(exceeded.any(0), exceeded.to(torch.int64).argmax(0), torch.full_like(exceeded[0], len(t) - 1,
@@ -317,6 +366,7 @@ def predictability_horizon(lambda_max: Tensor | float, initial_error: float, tol
         >>> predictability_horizon(0.9056, initial_error=1e-6, tolerance=1.0)
         tensor(15.2556)
     """
-    if not (0 < initial_error < tolerance):
-        raise ValueError(f"need 0 < initial_error < tolerance, got {initial_error} and {tolerance}")
-    return math.log(tolerance / initial_error) * lyapunov_time(torch.as_tensor(lambda_max, dtype=torch.get_default_dtype()))
+    initial_error, tolerance = positive("initial_error", initial_error), positive("tolerance", tolerance)
+    if not initial_error < tolerance:
+        raise ArgumentValueError(f"`initial_error` must be below `tolerance`, got {initial_error} and {tolerance}")
+    return math.log(tolerance / initial_error) * lyapunov_time(lambda_max)

@@ -114,28 +114,56 @@ class Integrator:
         return f"{type(self).__name__}({self.name!r}, {', '.join(flags)})"
 
 
-def step_plan(t: list[float], dt: float | None, dtype: torch.dtype = torch.float64) -> list[tuple[int, float]]:
+def step_plan(t: list[float], dt: float | None, dtype: torch.dtype = torch.float64,
+              max_steps: int | None = None) -> list[tuple[int, float]]:
     """Number and size of the equal sub-steps that join consecutive output times.
 
     Between ``t[i]`` and ``t[i+1]`` the fixed-step methods take ``n_i = ceil(|t[i+1]-t[i]| / |dt|)``
     equal steps of size ``(t[i+1]-t[i]) / n_i``; every output time is therefore hit exactly, by
     a step that is never longer than ``dt``. When the output spacing is a multiple of ``dt``
-    (the usual case) every step is ``dt``. The spacing of output times stored in ``dtype`` carries
-    round-off of a few ulps, so a relative slack of ``16 eps`` of ``dtype`` (at least ``1e-9``)
-    keeps it from adding a spurious extra step. With ``dt=None`` each interval is one step.
+    (the usual case) every step is ``dt``. Output times stored in ``dtype`` carry round-off of a
+    few ulps of their magnitude (in float32, ``linspace(0, 100, 1001)`` is spaced ``0.1 ± 1e-5``),
+    so a ratio ``|Δt| / |dt|`` within that round-off (plus a relative ``1e-9``) of an integer counts
+    as that integer: a spacing of ``dt`` is one step, not two. With ``dt=None`` each interval is one
+    step.
+
+    Args:
+        t: the output times (host floats).
+        dt: the step size, or ``None``.
+        dtype: the dtype ``t`` is stored in.
+        max_steps: cap on the total number of steps.
 
     Returns:
         a list of ``(n_i, h_i)`` pairs, one per output interval.
 
+    Raises:
+        ValueError: more than ``max_steps`` steps (or a ``dt`` so small that the count overflows).
+
     Example:
         >>> step_plan([0.0, 0.25, 0.5], 0.1)
         [(3, 0.08333333333333333), (3, 0.08333333333333333)]
+        >>> [n for n, _ in step_plan([99.9000015258789, 100.0], 0.1, torch.float32)]
+        [1]
     """
-    slack = max(1e-9, 16 * torch.finfo(dtype).eps)
-    plan = []
+    eps = torch.finfo(dtype).eps
+    cap = math.inf if max_steps is None else max_steps
+    plan, total = [], 0
     for a, b in zip(t[:-1], t[1:]):
         span = b - a
-        n = 1 if dt is None else max(1, math.ceil(abs(span) / abs(dt) * (1.0 - slack)))
+        if dt is None:
+            n = 1
+        else:
+            ratio = abs(span) / abs(dt)
+            if not ratio <= cap:  # also catches inf and NaN
+                raise ArgumentValueError(f"`dt`={dt!r} needs {ratio:.3g} steps for the output interval [{a!r}, {b!r}], "
+                                         f"more than `max_steps`={max_steps}; raise max_steps or use a larger dt")
+            slack = min(0.5, 1e-9 * ratio + 8 * eps * max(abs(a), abs(b)) / abs(dt))
+            nearest = round(ratio)
+            n = max(1, nearest if abs(ratio - nearest) <= slack else math.ceil(ratio))
+        total += n
+        if total > cap:
+            raise ArgumentValueError(f"`dt`={dt!r} needs more than {total - 1} steps to cover t, more than "
+                                     f"`max_steps`={max_steps}; raise max_steps or use a larger dt")
         plan.append((n, span / n))
     return plan
 
@@ -156,9 +184,10 @@ def time_grid(t: Tensor, plan: list[tuple[int, float]]) -> Tensor:
 def checked_field(f: Callable[..., Tensor], name: str = "f") -> Callable[..., Tensor]:
     """``f`` wrapped so that every evaluation is checked to return a tensor of the state's shape.
 
-    The check compares shapes on the host only (no synchronisation), so it runs on every call: a
-    field that returns a broadcastable wrong shape part way through a solve is caught where it
-    happens instead of silently corrupting the trajectory.
+    The check compares shapes and dtypes on the host only (no synchronisation), so it runs on every
+    call: a field that returns a broadcastable wrong shape part way through a solve is caught where
+    it happens instead of silently corrupting the trajectory, and one that computes in another dtype
+    than the state is refused by every method alike.
     """
 
     def call(t: Tensor, y: Tensor, *args: Any) -> Tensor:
@@ -168,6 +197,9 @@ def checked_field(f: Callable[..., Tensor], name: str = "f") -> Callable[..., Te
         if out.shape != y.shape:
             raise ArgumentValueError(f"`{name}(t, y)` must return the shape of the state {tuple(y.shape)}, "
                                      f"got {tuple(out.shape)}")
+        if out.dtype != y.dtype:
+            raise ArgumentTypeError(f"`{name}(t, y)` must return the dtype of the state {y.dtype}, got {out.dtype}: "
+                                    f"make f compute in {y.dtype} or pass y0 as {out.dtype}")
         return out
 
     return call

@@ -17,6 +17,7 @@ import torchdiffeq
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError
+from physwm._validate import describe, nonnegative, positive
 from physwm.integrate._base import Integrator, Solution, checked_field, step_plan, time_grid
 
 __all__ = ["TorchdiffeqMethod"]
@@ -51,6 +52,12 @@ class _Counted(nn.Module):
                 raise IntegrationError(f"{self.method}: the state became non-finite (NaN or inf)",
                                        t=self.last[0], step=step - 1, dt=self.last[1])
             if not bool(t0 + dt != t0):
+                # the usual cause is not stiffness but a field that is NaN or inf here: every step is rejected
+                with torch.no_grad():
+                    field_finite = bool(torch.isfinite(self._call(t0.to(y0.dtype), y0)).all())
+                if not field_finite:
+                    raise IntegrationError(f"{self.method}: f(t, y) returned NaN or inf at a finite state, so every "
+                                           "step was rejected", t=t_, step=step, dt=dt_)
                 raise IntegrationError(f"{self.method}: the step size underflowed; the problem may be stiff "
                                        "or singular here", t=t_, step=step, dt=dt_)
             if step >= self.max_steps:
@@ -76,11 +83,44 @@ class TorchdiffeqMethod(Integrator):
     constant steps on the same exact grid with error control off (diffrax's
     ``ConstantStepSize``), which is how their convergence order is measured.
 
-    Options (keyword arguments of :func:`physwm.solve`) go to torchdiffeq's ``options``
-    (e.g. ``first_step``, ``max_step``), plus ``adjoint_params`` for ``adjoint=True``.
+    Options (keyword arguments of :func:`physwm.solve`) of the adaptive methods go to torchdiffeq's
+    ``options``: ``first_step`` (> 0), ``max_step`` (> 0), ``min_step`` (>= 0), ``safety`` (in (0, 1]),
+    ``ifactor`` (>= 1), ``dfactor`` (in (0, 1]), ``step_t``, ``jump_t`` (times to step onto / restart
+    at) and ``norm`` (a callable); ``adjoint_params`` goes with ``adjoint=True``. Any other name is an
+    error (torchdiffeq only warns, and ignores it). The fixed-step methods, and the adaptive ones
+    with ``dt``, take no step-size options.
     """
 
     supports_adjoint = True
+    _STEP_OPTIONS = ("first_step", "max_step", "min_step", "safety", "ifactor", "dfactor")
+    _OPTIONS = _STEP_OPTIONS + ("step_t", "jump_t", "norm")
+
+    def check_options(self, options: dict, fixed: bool) -> dict:
+        """The options, checked by name and range, before torchdiffeq sees them."""
+        allowed = () if not self.adaptive else (("step_t", "jump_t", "norm") if fixed else self._OPTIONS)
+        unknown = sorted(set(options) - set(allowed))
+        if unknown:
+            why = ("takes no options" if not self.adaptive else
+                   "with `dt` takes constant steps, so no step-size options" if fixed else
+                   "takes the options " + ", ".join(self._OPTIONS))
+            raise ArgumentTypeError(f"method {self.name!r} {why}; got {unknown}")
+        checked = dict(options)
+        for name in ("first_step", "max_step"):
+            if name in checked:
+                checked[name] = positive(name, checked[name], finite=name != "max_step")
+        if "min_step" in checked:
+            checked["min_step"] = nonnegative("min_step", checked["min_step"])
+        if "safety" in checked or "dfactor" in checked:
+            for name in ("safety", "dfactor"):
+                if name in checked and not 0 < positive(name, checked[name]) <= 1:
+                    raise ArgumentValueError(f"`{name}` must lie in (0, 1], got {checked[name]!r}")
+        if "ifactor" in checked and not positive("ifactor", checked["ifactor"]) >= 1:
+            raise ArgumentValueError(f"`ifactor` must be >= 1, got {checked['ifactor']!r}")
+        if checked.get("min_step", 0.0) > checked.get("max_step", float("inf")):
+            raise ArgumentValueError(f"`min_step`={checked['min_step']!r} must not exceed `max_step`={checked['max_step']!r}")
+        if "norm" in checked and not callable(checked["norm"]):
+            raise ArgumentTypeError(f"`norm` must be callable as norm(tensor) -> scalar, got {describe(checked['norm'])}")
+        return checked
 
     def __init__(self, name: str, torchdiffeq_name: str, order: int, adaptive: bool):
         self.name, self.order, self.adaptive = name, order, adaptive
@@ -91,11 +131,10 @@ class TorchdiffeqMethod(Integrator):
         if adjoint_params is not None and not adjoint:
             raise ArgumentTypeError("`adjoint_params` is only used with adjoint=True")
         fixed = dt is not None or not self.adaptive
-        if fixed:
-            total = sum(n for n, _ in plan)
-            if total > max_steps:
-                raise ArgumentValueError(f"`dt`={dt} needs {total} steps to cover t, more than `max_steps`={max_steps}; "
-                                         "raise max_steps or use a larger dt")
+        options = self.check_options(options, fixed)
+        if y0.numel() == 0 and not fixed:  # an empty batch: no error norm to control, nothing to integrate
+            return Solution(t=t, ys=y0.unsqueeze(0).expand(len(t), *y0.shape).clone(), method=self.name, n_steps=0,
+                            n_fevals=0, stats={"n_rejected": 0})
         func = (_CountedAdaptive if self.adaptive else _Counted)(f, self.name, max_steps, check_steps=not fixed)
         ys = self._odeint(func, y0, t, plan, dt, rtol, atol, options, adjoint, adjoint_params)
         if not bool(torch.isfinite(ys).all()):

@@ -12,7 +12,7 @@ from torch import Tensor
 from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError, NotSeparableError
 from physwm._registry import Registry
 from physwm._typing import ControlledDynamics, Dynamics, SeparableHamiltonian
-from physwm._validate import all_finite, describe, nonnegative, positive_int, real
+from physwm._validate import all_finite, describe, inside_checked_call, nonnegative, positive_int, real
 from physwm._validate import tensor as check_tensor
 from physwm.integrate._base import Integrator, Solution, step_plan
 from physwm.integrate.runge_kutta import TorchdiffeqMethod
@@ -294,15 +294,20 @@ def solve(
             raise ArgumentValueError(f"`adjoint=True` is available for the Runge-Kutta methods only, not "
                                      f"{integrator.name!r}; the symplectic methods backpropagate through their steps")
         options["adjoint"] = True
-    plan = step_plan(t_host, dt, y0.dtype) if (dt is not None or not integrator.adaptive) else None
+    if integrator.adaptive and dt is None and rtol == 0.0 and atol == 0.0:
+        raise ArgumentValueError(f"`rtol` and `atol` cannot both be 0 for the adaptive method {integrator.name!r}: no step "
+                                 "would be accepted; give a tolerance, or `dt` for constant steps")
+    plan = step_plan(t_host, dt, y0.dtype, max_steps) if (dt is not None or not integrator.adaptive) else None
     if action is not None:
         if not callable(f):
             raise ArgumentTypeError(f"`f` must be callable as f(t, y, u), got {describe(f)}")
         _check_action(action, integrator, y0, t)
-        return _solve_with_action(f, y0, t, plan, action, integrator, dt=dt, rtol=rtol, atol=atol,
-                                  max_steps=max_steps, **options)
+        with inside_checked_call():
+            return _solve_with_action(f, y0, t, plan, action, integrator, dt=dt, rtol=rtol, atol=atol,
+                                      max_steps=max_steps, **options)
     _check_dynamics(f, integrator, y0)
-    return integrator.integrate(f, y0, t, plan, dt=dt, rtol=rtol, atol=atol, max_steps=max_steps, **options)
+    with inside_checked_call():
+        return integrator.integrate(f, y0, t, plan, dt=dt, rtol=rtol, atol=atol, max_steps=max_steps, **options)
 
 
 def rollout(f: Dynamics | ControlledDynamics | SeparableHamiltonian, y0: Tensor, t: Union[Tensor, Sequence[float]], *, chunk: int = 50,

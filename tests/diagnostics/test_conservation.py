@@ -46,7 +46,7 @@ def test_momentum_and_angular_momentum_errors():
 def test_observed_order_and_errors():
     h = [0.1, 0.05, 0.025]
     assert observed_order(h, [3 * x**4 for x in h]) == pytest.approx(4.0)
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=r"`errors` must be finite and > 0"):
         observed_order(h, [1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="at least 2"):
         observed_order([0.1], [0.1])
