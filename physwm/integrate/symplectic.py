@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError
+from physwm._errors import ArgumentTypeError, IntegrationError
 from physwm._typing import SeparableHamiltonian
 from physwm._validate import integer, positive
 from physwm.integrate._base import Integrator, Solution, checked_field, time_grid
