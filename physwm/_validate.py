@@ -150,13 +150,14 @@ def all_finite(name: str, value: Tensor) -> Tensor:
 def model_input(name: str, value: Any, module: Any, *, last: int | None = None, min_dim: int = 1,
                 shape: tuple[int, ...] | None = None) -> Tensor:
     """``value`` if it can be fed to ``module``: a floating tensor of the described shape, in the dtype and
-    on the device of the module's parameters, and finite (unless :func:`inside_checked_call`).
+    on the device of the module's parameters (any, for ``module=None`` or one without parameters), and
+    finite (unless :func:`inside_checked_call`).
 
     A dtype or device mismatch is named with both sides and the fix, instead of the matrix product's
     ``RuntimeError`` deep inside the network.
     """
     tensor(name, value, min_dim=min_dim, last=last, shape=shape)
-    param = next(iter(module.parameters()), None)
+    param = None if module is None else next(iter(module.parameters()), None)
     if param is not None:
         if value.dtype != param.dtype:
             raise ArgumentTypeError(f"`{name}` has dtype {value.dtype} but {type(module).__name__}'s parameters are "

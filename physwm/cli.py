@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 __all__ = ["main"]
 
@@ -70,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = BenchConfig(mode="smoke" if args.smoke else args.mode, device=args.device, out=args.out, data=args.data,
                           seed=args.seed, progress=not args.no_progress, checkpoint_dir=args.checkpoint_dir, threads=threads)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:  # every setting is checked before the first task runs
         print(f"physwm bench: error: {exc}", file=sys.stderr)
         return 2
     results = run_benchmark(cfg)
     print(format_tables(results))
-    print(f"\nwrote {cfg.out}/results.json and {len(results['plots'])} plots in {results['wall_seconds']:.1f} s")
-    return 0
+    print(f"\nwrote {results['results_file']} and {len(results['plots'])} plots in {results['wall_seconds']:.1f} s")
+    return 0 if results["results_file"] == str(Path(cfg.out) / "results.json") else 1
 
 
 if __name__ == "__main__":  # pragma: no cover

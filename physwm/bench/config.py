@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["BenchConfig", "SETTINGS"]
+from physwm import ArgumentTypeError, ArgumentValueError
+
+__all__ = ["BenchConfig", "SETTINGS", "writable_folder"]
+
+
+def writable_folder(name: str, folder: str | os.PathLike) -> Path:
+    """``folder``, created if need be and checked writable by writing (and removing) a probe file.
+
+    Raises:
+        ArgumentValueError: it is a file, lies under a file, or cannot be created or written.
+    """
+    if not isinstance(folder, (str, os.PathLike)):
+        raise ArgumentTypeError(f"`{name}` must be a folder path, got {folder!r}")
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise ArgumentValueError(f"`{name}` {str(path)!r} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".physwm-write-test-"):
+            pass
+    except OSError as exc:
+        raise ArgumentValueError(f"`{name}` {str(path)!r} cannot be written: {exc.strerror or exc}") from None
+    return path
 
 #: Every budget of every section, per mode. ``quick`` is the default run (minutes on a 2-core CPU; measured times in docs/benchmarks.md),
 #: ``full`` the long setting (a GPU job for the n-body part), ``smoke`` a few seconds per section for the tests.
@@ -60,7 +83,7 @@ class BenchConfig:
             is used for the EGNN/SEGNN comparison; default ``$PHYSWM_DATA``. Without it physwm generates
             an equivalent set (:func:`physwm.data.make_charged_dataset`); the measured pendulum data
             ship with the package.
-        seed: seed of every model initialisation and data draw.
+        seed: seed of every model initialisation and data draw, in ``[0, 2**32 - 1]``.
         progress: show a progress bar.
         checkpoint_dir: a folder for resumable n-body training checkpoints, or ``None``.
         threads: intra-op CPU threads: a positive integer, or ``"auto"`` (default): before each section
@@ -81,13 +104,41 @@ class BenchConfig:
     threads: int | str = "auto"
 
     def __post_init__(self) -> None:
+        """Every setting is checked here, before the first task runs.
+
+        Raises:
+            ValueError / TypeError (physwm's ``ArgumentValueError`` / ``ArgumentTypeError``): an unknown
+                mode, a device torch does not know or that is not here, a seed outside ``[0, 2**32 - 1]``,
+                bad threads, or ``out`` / ``checkpoint_dir`` that cannot be written.
+        """
         if self.mode not in SETTINGS:
-            raise ValueError(f"`mode` must be one of {sorted(SETTINGS)}, got {self.mode!r}")
-        if self.threads != "auto" and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
-                                       or self.threads < 1):
-            raise ValueError(f"`threads` must be 'auto' or a positive integer, got {self.threads!r}")
-        if torch.device(self.device).type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"`device`={self.device!r} asked for, but CUDA is not available here")
+            raise ArgumentValueError(f"`mode` must be one of {', '.join(map(repr, SETTINGS))}, got {self.mode!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ArgumentTypeError(f"`seed` must be an int, got {self.seed!r}")
+        if not 0 <= self.seed <= 2**32 - 1:
+            raise ArgumentValueError(f"`seed` must be an int >= 0 and <= {2**32 - 1}, got {self.seed}")
+        if self.threads != "auto":
+            if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+                raise ArgumentValueError(f"`threads` must be 'auto' or an int >= 1, got {self.threads!r}")
+        if not isinstance(self.device, (str, torch.device)):
+            raise ArgumentTypeError(f"`device` must be a str such as 'cpu' or 'cuda', got {self.device!r}")
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, ValueError):
+            raise ArgumentValueError(f"`device` must be a torch device such as 'cpu', 'cuda' or 'cuda:1', got "
+                                     f"{str(self.device)!r}") from None
+        if device.type not in ("cpu", "cuda"):
+            raise ArgumentValueError(f"`device` must be 'cpu' or a CUDA device, got {str(self.device)!r}")
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise ArgumentValueError(f"`device`={str(self.device)!r} asked for, but CUDA is not available here")
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise ArgumentValueError(f"`device`={str(self.device)!r}: this machine has {torch.cuda.device_count()} "
+                                         "CUDA device(s)")
+        self.device = str(self.device)
+        writable_folder("out", self.out)
+        if self.checkpoint_dir is not None:
+            writable_folder("checkpoint_dir", self.checkpoint_dir)
 
     def section(self, name: str) -> dict[str, Any]:
         """The budget of one section in this mode."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
+import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +19,7 @@ import physwm
 from physwm.bench import double_pendulum, integrators, nbody, pendulum, pinn, port_hamiltonian
 from physwm.bench.config import BenchConfig
 
-__all__ = ["SECTIONS", "run_benchmark", "format_tables", "pick_threads"]
+__all__ = ["SECTIONS", "run_benchmark", "format_tables", "pick_threads", "write_results"]
 
 #: The sections, in the order they run and print: each has ``run(cfg)``, ``table(results)`` and optionally ``plots``.
 SECTIONS = {"integrators": integrators, "pendulum": pendulum, "port_hamiltonian": port_hamiltonian,
@@ -68,15 +70,51 @@ def pick_threads(max_threads: int) -> int:
     return best
 
 
+def write_results(results: dict[str, Any], out: Path) -> Path:
+    """Write ``results`` to ``out/results.json`` atomically (a temporary file renamed over it), so a reader or a
+    crash never sees half a file. Should that fail (disk full, folder gone), they go to a file in the system's
+    temporary folder instead, and the returned path says where: results are never lost to a late write
+    error."""
+    text = json.dumps(results, indent=2, default=str)
+    target = out / "results.json"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=".results.", suffix=".json.tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text)
+            mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return target
+    except OSError as exc:
+        fallback = Path(tempfile.gettempdir()) / f"physwm-bench-results-{os.getpid()}.json"
+        try:
+            fallback.write_text(text)
+        except OSError:  # nowhere to write: the results go to stderr
+            print(f"physwm bench: could not write {target} ({exc.strerror or exc}) nor {fallback}; the results:\n{text}",
+                  file=sys.stderr)
+            return fallback
+        print(f"physwm bench: could not write {target} ({exc.strerror or exc}); the results are in {fallback}",
+              file=sys.stderr)
+        return fallback
+
+
 def run_benchmark(cfg: BenchConfig) -> dict[str, Any]:
     """Run every section, write ``results.json`` and PNG plots to ``cfg.out``, return the results.
 
+    ``results.json`` is rewritten after every section (``"complete": false`` until the last), so an
+    interrupted run keeps what it measured; see :func:`write_results` for a write that fails.
+
     Raises:
-        ValueError: an unknown mode, or a CUDA device asked for where none is available (from :class:`BenchConfig`).
+        ValueError: bad settings (from :class:`BenchConfig`, checked before the first task).
     """
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"seconds": {}, "threads": {}}
+    results: dict[str, Any] = {"complete": False, "seconds": {}, "threads": {}}
     device = cfg.torch_device
     default_threads = torch.get_num_threads()
     start = time.perf_counter()
@@ -89,6 +127,7 @@ def run_benchmark(cfg: BenchConfig) -> dict[str, Any]:
             tic = time.perf_counter()
             results[name] = section.run(cfg)
             results["seconds"][name] = time.perf_counter() - tic
+            results["results_file"] = str(write_results(results, out))
     finally:
         torch.set_num_threads(default_threads)
     results.update({
@@ -96,9 +135,13 @@ def run_benchmark(cfg: BenchConfig) -> dict[str, Any]:
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpu_count": os.cpu_count(), "default_threads": default_threads,
                     "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"},
-        "wall_seconds": time.perf_counter() - start,
+        "wall_seconds": time.perf_counter() - start, "complete": True, "plots": [],
     })
-    results["plots"] = [f for name, section in SECTIONS.items() if hasattr(section, "plots")
-                        for f in section.plots(out, results[name])]
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    results["results_file"] = str(write_results(results, out))
+    try:
+        results["plots"] = [f for name, section in SECTIONS.items() if hasattr(section, "plots")
+                            for f in section.plots(out, results[name])]
+    except OSError as exc:  # the numbers are already safe; say why the figures are missing
+        print(f"physwm bench: could not write the plots to {out} ({exc.strerror or exc})", file=sys.stderr)
+    results["results_file"] = str(write_results(results, out))
     return results

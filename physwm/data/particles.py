@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -9,9 +10,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from physwm._errors import ArgumentValueError, DataFormatError
+from physwm._errors import ArgumentTypeError, ArgumentValueError, DataFormatError
 from physwm._typing import ParticleModel
-from physwm._validate import choice, integer, positive, positive_int
+from physwm._validate import choice, inside_checked_call, integer, positive, positive_int
+from physwm._validate import tensor as check_tensor
 from physwm.nn.graph import fully_connected_graph, knn_graph
 from physwm.state import particles_to_state, state_to_particles
 
@@ -80,7 +82,8 @@ class ParticleData:
             needed by :meth:`rollout`.
 
     Raises:
-        ValueError: shapes that do not agree.
+        TypeError: a field that is not a floating tensor, or fields of different dtypes.
+        ValueError: shapes that do not agree, NaN or inf entries (named with their count).
     """
 
     x: Tensor
@@ -90,6 +93,10 @@ class ParticleData:
     interval: float | None = None
 
     def __post_init__(self):
+        for name in ("x", "v", "properties", "target"):
+            check_tensor(name, getattr(self, name), finite=True)
+            if getattr(self, name).dtype != self.x.dtype:
+                raise ArgumentTypeError(f"`{name}` must have the dtype of `x` ({self.x.dtype}), got {getattr(self, name).dtype}")
         s, n = self.x.shape[:2] if self.x.dim() == 3 else (-1, -1)
         for name in ("x", "v", "target"):
             a = getattr(self, name)
@@ -134,10 +141,14 @@ class ParticleData:
         ``model`` is a :class:`~physwm._typing.ParticleModel` called as ``model(x, v, h, edge_index, edge_attr)``.
         """
         positive_int("batch_size", batch_size)
+        return self._predict(model, self.x, self.v, batch_size, graph)
+
+    def _predict(self, model: ParticleModel, x: Tensor, v: Tensor, batch_size: int, graph: str | int) -> Tensor:
         out = []
-        with torch.no_grad():
+        with torch.no_grad(), inside_checked_call():  # the data are checked finite; so is the result, by the caller
             for start in range(0, len(self), batch_size):
-                g = self.graph(slice(start, start + batch_size), graph=graph)
+                part = slice(start, start + batch_size)
+                g = _graph(x[part], v[part], self.properties[part], x[part], graph)
                 out.append(model(*g.inputs()).reshape(g.batch_size, g.n_bodies, 3))
         return torch.cat(out)
 
@@ -159,7 +170,10 @@ class ParticleData:
             graph: ``"full"`` or ``k`` nearest neighbours, as in training.
 
         Returns:
-            positions and velocities ``(steps + 1, S, N, 3)``; index 0 is the input frame.
+            positions and velocities ``(steps + 1, S, N, 3)``; index 0 is the input frame. A system whose
+            rollout leaves the finite numbers stays NaN from there on (the systems' graphs are disjoint, so
+            the others go on), as with :func:`physwm.integrate.rollout`;
+            :func:`~physwm.diagnostics.valid_prediction_time` counts those frames as failed.
 
         Raises:
             ValueError: no :attr:`interval`, or a model whose output is not a position.
@@ -172,7 +186,7 @@ class ParticleData:
                                      f"got irreps_out = {model.irreps_out}")
         xs, vs = [self.x], [self.v]
         for _ in range(steps):
-            nxt = replace(self, x=xs[-1], v=vs[-1], target=xs[-1]).predict(model, batch_size=batch_size, graph=graph)
+            nxt = self._predict(model, xs[-1], vs[-1], batch_size, graph)
             vs.append((nxt - xs[-1]) / self.interval)
             xs.append(nxt)
         return torch.stack(xs), torch.stack(vs)
@@ -201,7 +215,8 @@ def load_nbody_charged(path: str | Path, split: str = "train", *, frame_in: int 
     Raises:
         FileNotFoundError: no such folder or split file.
         ValueError: unknown split, bad frames.
-        DataFormatError: arrays missing or of the wrong shape.
+        DataFormatError: an empty, truncated or corrupt file; arrays missing, of the wrong shape, or
+            holding NaN or inf (each message names the file).
 
     Example:
         >>> data = load_nbody_charged("../shared/data/nbody-charged", "test")  # doctest: +SKIP
@@ -215,11 +230,22 @@ def load_nbody_charged(path: str | Path, split: str = "train", *, frame_in: int 
     file = folder / f"{split}.npz"
     if not file.is_file():
         raise FileNotFoundError(f"no {split}.npz in {str(folder)!r}")
-    with np.load(file) as z:
-        missing = {"loc", "vel", "charges"} - set(z.files)
-        if missing:
-            raise DataFormatError(f"{file}: missing arrays {sorted(missing)} (has {sorted(z.files)})")
-        loc, vel, charges = z["loc"], z["vel"], z["charges"]
+    try:
+        with np.load(file, allow_pickle=False) as z:
+            missing = {"loc", "vel", "charges"} - set(z.files)
+            if missing:
+                raise DataFormatError(f"{file}: missing arrays {sorted(missing)} (has {sorted(z.files)})")
+            loc, vel, charges = z["loc"], z["vel"], z["charges"]
+    except DataFormatError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        raise DataFormatError(f"{file}: not a readable .npz archive (empty, truncated or corrupt): "
+                              f"{type(exc).__name__}: {exc}") from exc
+    for name, a in (("loc", loc), ("vel", vel), ("charges", charges)):
+        if not np.issubdtype(a.dtype, np.number):
+            raise DataFormatError(f"{file}: `{name}` must hold numbers, got dtype {a.dtype}")
+        if not np.isfinite(a).all():
+            raise DataFormatError(f"{file}: `{name}` holds {int((~np.isfinite(a)).sum())} NaN or inf entries of {a.size}")
     if loc.ndim != 4 or loc.shape[2] != 3 or vel.shape != loc.shape:
         raise DataFormatError(f"{file}: `loc` and `vel` must have shape (S, frames, 3, N), got {loc.shape} and {vel.shape}")
     s, n_frames, _, n = loc.shape

@@ -73,7 +73,8 @@ def load_schmidt_lipson(path: str | os.PathLike = "real_pend_h_1.txt", *, trial:
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        DataFormatError: no ``%`` header, too few columns, unknown trial, or non-increasing times.
+        DataFormatError: not a text file, no ``%`` header, too few columns, NaN or inf entries, unknown
+            trial, or non-increasing times (each message names the file).
         ValueError: unknown ``derivative``.
 
     Example:
@@ -84,20 +85,28 @@ def load_schmidt_lipson(path: str | os.PathLike = "real_pend_h_1.txt", *, trial:
     choice("derivative", derivative, ("central", "forward", "measured"))
     integer("trial", trial, minimum=0)
     path = schmidt_lipson_path(path)
-    with path.open() as fh:
-        header = fh.readline()
+    try:
+        with path.open(encoding="ascii") as fh:
+            header = fh.readline()
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path}: not a text file (byte {exc.start} is not ASCII): expected whitespace-separated "
+                              "numbers under a '%' header") from exc
     if not header.startswith("%"):
         raise DataFormatError(f"{path.name}: expected a first line starting with '%' naming the columns, "
                               f"got {header[:40]!r}")
     names = header.lstrip("%").split()
     try:
         table = np.loadtxt(path, comments="%", ndmin=2)
-    except ValueError as exc:
-        raise DataFormatError(f"{path.name}: not a whitespace-separated numeric table ({exc})") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"{path}: not a whitespace-separated numeric table ({exc})") from exc
     n_state = len(names)
     if n_state == 0 or table.shape[1] < 2 + n_state:
         raise DataFormatError(f"{path.name}: header names {n_state} state columns, so each row needs at least "
                               f"{2 + n_state} columns (trial, t, state); got {table.shape[1]}")
+    if not np.isfinite(table[:, : 2 + n_state]).all():
+        bad = sorted({int(i) + 1 for i in np.argwhere(~np.isfinite(table[:, : 2 + n_state]))[:, 0]})
+        raise DataFormatError(f"{path}: NaN or inf in the trial, time or state columns of {len(bad)} rows (data rows "
+                              f"{bad[:5]}{'...' if len(bad) > 5 else ''}, counted from 1 after the header)")
     trials = np.unique(table[:, 0]).astype(int).tolist()
     if trial not in trials:
         raise DataFormatError(f"{path.name}: trial {trial} not present; trials are {trials}")

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from physwm._errors import ArgumentValueError
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import integer, nonnegative, positive_int
 from physwm._validate import tensor as check_tensor
 from physwm.integrate import solve
@@ -54,7 +54,8 @@ class TrajectoryData:
             (held over ``[t_k, t_{k+1})``); ``None`` for autonomous data.
 
     Raises:
-        ValueError: inconsistent shapes.
+        TypeError: a field that is not a floating tensor, or fields of different dtypes.
+        ValueError: inconsistent shapes, NaN or inf entries (named with their count).
 
     Example:
         >>> from physwm.systems import Pendulum
@@ -69,8 +70,11 @@ class TrajectoryData:
     actions: Tensor | None = None
 
     def __post_init__(self):
-        for name in ("t", "ys", "dydt"):
-            check_tensor(name, getattr(self, name))
+        for name in ("t", "ys", "dydt") + (("actions",) if self.actions is not None else ()):
+            check_tensor(name, getattr(self, name), finite=True)
+            if getattr(self, name).dtype != self.ys.dtype:
+                raise ArgumentTypeError(f"`{name}` must have the dtype of `ys` ({self.ys.dtype}), got "
+                                        f"{getattr(self, name).dtype}")
         if self.ys.dim() != 3 or self.dydt.shape != self.ys.shape or self.t.shape != self.ys.shape[:1]:
             raise ArgumentValueError(f"TrajectoryData needs t (T,), ys and dydt (T, B, d); got t {tuple(self.t.shape)}, "
                                      f"ys {tuple(self.ys.shape)}, dydt {tuple(self.dydt.shape)}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from physwm._errors import ArgumentValueError
+from physwm._validate import model_input
 from physwm._validate import tensor as check_tensor
 
 
@@ -16,14 +17,14 @@ def graph_irreps_in(node_dim: int, edge_dim: int) -> list:
 
 
 def check_graph(who: str, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None,
-                node_dim: int, edge_dim: int) -> Tensor:
+                node_dim: int, edge_dim: int, module: nn.Module | None = None) -> Tensor:
     """Validate ``x (n, 3)``, ``v (n, 3)``, ``h (n, node_dim)``, ``edge_index (2, E)``,
-    ``edge_attr (E, edge_dim)``; returns ``edge_attr`` (an empty ``(E, 0)`` tensor when ``edge_dim == 0``
-    and none was given)."""
-    n = check_tensor("x", x, shape=(-1, 3)).shape[0]
+    ``edge_attr (E, edge_dim)`` (floating inputs finite and in ``module``'s dtype and device); returns
+    ``edge_attr`` (an empty ``(E, 0)`` tensor when ``edge_dim == 0`` and none was given)."""
+    n = model_input("x", x, module, shape=(-1, 3)).shape[0]
     if v is not None:
-        check_tensor("v", v, shape=(n, 3))
-    check_tensor("h", h, shape=(n, node_dim))
+        model_input("v", v, module, shape=(n, 3))
+    model_input("h", h, module, shape=(n, node_dim))
     check_tensor("edge_index", edge_index, floating=False, shape=(2, -1))
     if edge_index.dtype != torch.long:
         raise ArgumentValueError(f"{who}: `edge_index` must be a (2, E) long tensor, got dtype {edge_index.dtype}")
@@ -35,4 +36,4 @@ def check_graph(who: str, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Te
             raise ArgumentValueError(f"{who}: `edge_attr` of shape (E, {edge_dim}) is required (the model was built "
                                      f"with edge_dim={edge_dim})")
         return x.new_zeros(n_edges, 0)
-    return check_tensor("edge_attr", edge_attr, shape=(n_edges, edge_dim))
+    return model_input("edge_attr", edge_attr, module, shape=(n_edges, edge_dim))

@@ -128,7 +128,7 @@ class EGNN(nn.Module):
         self.layers = nn.ModuleList([EGNNLayer(hidden, edge_dim) for _ in range(layers)])
 
     def forward(self, x: Tensor, v: Tensor, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
-        edge_attr = check_graph("EGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
+        edge_attr = check_graph("EGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim, self)
         f = self.embedding(h)
         for layer in self.layers:
             x, f = layer(x, v, f, edge_index, edge_attr)

@@ -8,8 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentValueError
-from physwm._validate import integer, positive_int
-from physwm._validate import tensor as check_tensor
+from physwm._validate import integer, model_input, positive_int
 from physwm.nn import MLP
 from physwm.state import autograd_gradient, expand_time, merge_qp, split_qp
 
@@ -50,10 +49,10 @@ class HNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*split_qp(check_tensor("y", y), self.dof))
+        return self.hamiltonian(*split_qp(model_input("y", y, self), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        dh_dq, dh_dp = split_qp(autograd_gradient(self.energy, check_tensor("y", y, last=2 * self.dof)))
+        dh_dq, dh_dp = split_qp(autograd_gradient(self.energy, model_input("y", y, self, last=2 * self.dof)))
         return merge_qp(dh_dp, -dh_dq)
 
 
@@ -97,10 +96,10 @@ class SeparableHNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*split_qp(check_tensor("y", y), self.dof))
+        return self.hamiltonian(*split_qp(model_input("y", y, self), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        q, p = split_qp(check_tensor("y", y), self.dof)
+        q, p = split_qp(model_input("y", y, self), self.dof)
         return merge_qp(autograd_gradient(self.kinetic, p), -autograd_gradient(self.potential, q))
 
 
@@ -141,12 +140,12 @@ class NeuralODE(nn.Module):
         self.net = MLP(dim + int(self.time_dependent) + self.action_dim, dim, hidden, activation_name)
 
     def forward(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> Tensor:
-        inputs = [check_tensor("y", y, last=self.dim)]
+        inputs = [model_input("y", y, self, last=self.dim)]
         if self.time_dependent:
             inputs.append(expand_time(t, y).unsqueeze(-1))
         if (u is None) != (self.action_dim == 0):
             raise ArgumentValueError(f"NeuralODE was built with action_dim={self.action_dim}: "
                                      + ("pass an action `u`" if u is None else "it takes no action `u`"))
         if u is not None:
-            inputs.append(check_tensor("u", u, last=self.action_dim).expand(*y.shape[:-1], self.action_dim))
+            inputs.append(model_input("u", u, self, last=self.action_dim).expand(*y.shape[:-1], self.action_dim))
         return self.net(torch.cat(inputs, -1))

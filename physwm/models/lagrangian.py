@@ -8,8 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentValueError, SingularMassMatrixError
-from physwm._validate import nonnegative, positive_int
-from physwm._validate import tensor as check_tensor
+from physwm._validate import model_input, nonnegative, positive_int
 from physwm.nn import MLP
 from physwm.state import autograd_gradient, merge_qp, split_qp
 
@@ -20,7 +19,7 @@ _PIECEWISE_LINEAR = ("relu",)
 
 
 def _check_pair(q: Tensor, qdot: Tensor) -> None:
-    check_tensor("q", q, min_dim=1), check_tensor("qdot", qdot)
+    model_input("q", q, None), model_input("qdot", qdot, None)
     if q.shape != qdot.shape:
         raise ArgumentValueError(f"`q` and `qdot` must have the same shape (*batch, n), got {tuple(q.shape)} and "
                                  f"{tuple(qdot.shape)}")
@@ -202,7 +201,7 @@ class LNN(nn.Module):
                               batched=True)
 
     def _split(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        return split_qp(check_tensor("y", y), self.dof)
+        return split_qp(model_input("y", y, self), self.dof)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
         q, qdot = self._split(y)

@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from torch_geometric.utils import coalesce, scatter
 
 from physwm._errors import ArgumentValueError
-from physwm._validate import integer, positive, positive_int
+from physwm._validate import integer, model_input, positive, positive_int
 from physwm._validate import tensor as check_tensor
 from physwm.models._graph_inputs import check_graph, graph_irreps_in
 from physwm.nn import MLP
@@ -100,7 +100,7 @@ class PairForceNet(nn.Module):
     def forward(self, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         if self.velocity and v is None:
             raise ArgumentValueError("PairForceNet: `v` is required (the model was built with velocity=True)")
-        edge_attr = check_graph("PairForceNet", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
+        edge_attr = check_graph("PairForceNet", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim, self)
         pairs, attr = unordered_pairs(edge_index, edge_attr)
         a, b = pairs
         diff = x[a] - x[b]
@@ -217,15 +217,15 @@ class HamiltonianGNN(nn.Module):
         self.readout = MLP(hidden, 1, (hidden,), "silu") if layers else None
 
     def kinetic(self, p: Tensor) -> Tensor:
-        p = unflatten_particles(check_tensor("p", p), self.n_bodies)
+        p = unflatten_particles(model_input("p", p, self), self.n_bodies)
         return ((p**2).sum(-1) / (2 * self.masses.to(p.dtype))).sum(-1)
 
     def grad_kinetic(self, p: Tensor) -> Tensor:
-        p = unflatten_particles(check_tensor("p", p), self.n_bodies)
+        p = unflatten_particles(model_input("p", p, self), self.n_bodies)
         return (p / self.masses.to(p.dtype).unsqueeze(-1)).flatten(-2)
 
     def potential(self, q: Tensor) -> Tensor:
-        q = check_tensor("q", q, last=3 * self.n_bodies)
+        q = model_input("q", q, self, last=3 * self.n_bodies)
         batch_shape = q.shape[:-1]
         pos = q.reshape(-1, self.n_bodies, 3)
         bsz, n = pos.shape[:2]
@@ -257,14 +257,14 @@ class HamiltonianGNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """``H`` of states ``(*batch, 6N)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*split_qp(check_tensor("y", y), 3 * self.n_bodies))
+        return self.hamiltonian(*split_qp(model_input("y", y, self), 3 * self.n_bodies))
 
     def forces(self, q: Tensor) -> Tensor:
         """``-dV/dq``, ``(*batch, 3N)``."""
         return -autograd_gradient(self.potential, q)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        q, p = split_qp(check_tensor("y", y), 3 * self.n_bodies)
+        q, p = split_qp(model_input("y", y, self), 3 * self.n_bodies)
         return merge_qp(self.grad_kinetic(p), self.forces(q))
 
 
@@ -312,7 +312,7 @@ class NewtonianDynamics(nn.Module):
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
         n = self.n_bodies
-        batch_shape = check_tensor("y", y, last=6 * n).shape[:-1]
+        batch_shape = model_input("y", y, self, last=6 * n).shape[:-1]
         q, p = (unflatten_particles(a, n).reshape(-1, n, 3) for a in split_qp(y, 3 * n))
         v = p / self.masses.to(y.dtype).unsqueeze(-1)
         bsz = q.shape[0]

@@ -23,8 +23,7 @@ from torch import Tensor, nn
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._typing import Field
-from physwm._validate import describe, positive_int
-from physwm._validate import tensor as check_tensor
+from physwm._validate import describe, model_input, positive_int
 from physwm.nn.mlp import MLP
 from physwm.pde import autodiff as ad
 from physwm.pde import divergence as spectral_divergence
@@ -70,10 +69,10 @@ class _InputMap(nn.Module):
         return (2 * s - 1)[..., None]
 
 
-def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool) -> None:
-    check_tensor("x", x, last=space_dim)
+def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool, module: nn.Module | None = None) -> None:
+    model_input("x", x, module, last=space_dim)
     if has_time:
-        check_tensor("t", t, shape=tuple(x.shape[:-1]))
+        model_input("t", t, module, shape=tuple(x.shape[:-1]))
     elif t is not None:
         raise ArgumentValueError("this model has no time axis (time=None); pass t=None")
 
@@ -95,7 +94,7 @@ class _Field(nn.Module):
 
     def _coordinates(self, x: Tensor, t: Tensor | None) -> list[Tensor]:
         """Checked points ``x (*points, d)``, ``t (*points,)`` as one coordinate tensor per axis."""
-        _check_points(x, t, self.inputs.space_dim, self.time is not None)
+        _check_points(x, t, self.inputs.space_dim, self.time is not None, self)
         return [x[..., a] for a in range(self.inputs.space_dim)] + ([t] if self.time is not None else [])
 
 
@@ -356,7 +355,7 @@ class ConservativePINN(nn.Module):
 
     def _per_time(self, x: Tensor, t: Tensor | None, at_grid: Callable[[Tensor, Tensor], Tensor]) -> Tensor:
         """Evaluate ``at_grid(times, points)`` for the points of each distinct time: ``x (*points, d)`` -> ``(*points, ...)``."""
-        _check_points(x, t, self.domain.dim, self.time is not None)
+        _check_points(x, t, self.domain.dim, self.time is not None, self)
         flat_x = x.reshape(-1, x.shape[-1])
         if t is None:
             return at_grid(torch.zeros(1, dtype=x.dtype, device=x.device), flat_x.unsqueeze(0))[0].reshape(

@@ -8,8 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentValueError
-from physwm._validate import choice, integer, positive_int
-from physwm._validate import tensor as check_tensor
+from physwm._validate import choice, integer, model_input, positive_int
 from physwm.models.hamiltonian import HNN
 from physwm.nn import MLP
 from physwm.state import autograd_gradient, expand_time, merge_qp, split_qp
@@ -129,7 +128,7 @@ class PHNN(nn.Module):
 
     def dissipation_matrix(self, y: Tensor) -> Tensor:
         """``R(y) = L Lᵀ`` embedded in the ``2n × 2n`` state space, shape ``(*batch, 2n, 2n)``; PSD."""
-        y = check_tensor("y", y, last=2 * self.dof)
+        y = model_input("y", y, self, last=2 * self.dof)
         d = 2 * self.dof
         out = torch.zeros(*y.shape[:-1], d, d, dtype=y.dtype, device=y.device)
         lf = self._factor(y)
@@ -139,7 +138,7 @@ class PHNN(nn.Module):
 
     def input_matrix(self, y: Tensor) -> Tensor:
         """``G(y)``, shape ``(*batch, 2n, m)``."""
-        y = check_tensor("y", y, last=2 * self.dof)
+        y = model_input("y", y, self, last=2 * self.dof)
         d, m = 2 * self.dof, self.action_dim
         if m == 0:
             return y.new_zeros(*y.shape[:-1], d, 0)
@@ -163,11 +162,11 @@ class PHNN(nn.Module):
             return None
         if self.action_dim == 0:
             raise ArgumentValueError("PHNN was built with action_dim=0 but got an action `u`; build it with action_dim=m")
-        return check_tensor("u", u, last=self.action_dim).to(y)
+        return model_input("u", u, self, last=self.action_dim).to(y)
 
     def _terms(self, t: Tensor, y: Tensor, u: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """``∇H``, ``R ∇H`` and the external input ``G u + F`` at ``y``."""
-        y = check_tensor("y", y, last=2 * self.dof)
+        y = model_input("y", y, self, last=2 * self.dof)
         u = self._check_u(y, u)
         g = autograd_gradient(self.hnn.energy, y)
         d = 2 * self.dof

@@ -187,7 +187,7 @@ class SEGNN(nn.Module):
         self.irreps_in, self.irreps_out = graph_irreps_in(node_dim, edge_dim), ["cartesian_points"]
 
     def forward(self, x: Tensor, v: Tensor, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
-        edge_attr = check_graph("SEGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim)
+        edge_attr = check_graph("SEGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim, self)
         j, i = edge_index
         rel = x[i] - x[j]
         edge_sh = o3.spherical_harmonics(self.attr_irreps, rel, normalize=True, normalization="integral")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import pickle
 import tempfile
@@ -20,18 +22,27 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
 
     The data go to a temporary file in the same folder, which is flushed and ``fsync``-ed and then
     renamed over ``path`` with :func:`os.replace`; the folder is ``fsync``-ed too. A crash or an
-    exception at any point leaves either the old file or the new one, never a torn file, and no
-    stray temporary file.
+    exception at any point leaves either the old file or the new one, never a torn file. An
+    exception removes its temporary file; a process killed mid-write (``kill -9``, power loss)
+    cannot, so its temporary file (named with the writer's process id) is removed by the next save
+    to the same path once that process is gone. The file gets the mode :func:`torch.save` would give
+    (``0666`` less the umask; an existing checkpoint keeps its own).
 
     Raises:
-        CheckpointError: the folder does not exist.
+        CheckpointError: the folder does not exist, or ``path`` is a folder.
+        OSError: the disk is full or the folder not writable (the old checkpoint is untouched).
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CheckpointError(f"cannot write checkpoint {str(path)!r}: folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    if path.is_dir():
+        raise CheckpointError(f"cannot write checkpoint {str(path)!r}: it is a folder")
+    _remove_stale_temporaries(path)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             torch.save(obj, fh)
             fh.flush()
@@ -52,6 +63,28 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporary files of earlier saves to ``path`` whose writing process no longer runs."""
+    prefix = f".{path.name}."
+    for candidate in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = candidate.name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # the writer is gone: its file can never be completed
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+        except (PermissionError, OSError):  # another user's live process, or no way to tell: leave it
+            continue
+
+
 def load_checkpoint(path: str | os.PathLike, map_location: Any = None) -> Any:
     """Read a checkpoint with ``torch.load(..., weights_only=True)``: tensors and plain containers
     only, never arbitrary pickled objects.
@@ -66,7 +99,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = None) -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "weights only" not in str(exc).lower():  # not a refused object: a pickle stream cut short or garbled
+            raise CheckpointError(f"cannot read checkpoint {str(path)!r} (truncated or corrupt): {exc}") from exc
         raise CheckpointError(f"refusing to load {str(path)!r}: it holds objects other than tensors and plain "
                               f"containers (weights_only=True): {str(exc).splitlines()[0]}") from exc
-    except (RuntimeError, EOFError, ValueError) as exc:
-        raise CheckpointError(f"cannot read checkpoint {str(path)!r} (truncated or corrupt): {exc}") from exc
+    except (RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError, AttributeError) as exc:
+        # a truncated zip archive fails in several ways, by where the cut falls (OSError EINVAL on a seek)
+        raise CheckpointError(f"cannot read checkpoint {str(path)!r} (truncated or corrupt): "
+                              f"{type(exc).__name__}: {exc}") from exc

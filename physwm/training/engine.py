@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from physwm._errors import ArgumentTypeError, CheckpointError, TrainingError
-from physwm._validate import describe, integer, nonnegative, positive, positive_int
+from physwm._errors import ArgumentTypeError, ArgumentValueError, CheckpointError, TrainingError
+from physwm._validate import describe, inside_checked_call, integer, nonnegative, positive, positive_int
 from physwm.data.particles import ParticleData
 from physwm.data.trajectories import TrajectoryData
 from physwm.pde import PDEProblem
@@ -98,13 +98,40 @@ def _check_state(state: Any, path: Path, model: nn.Module, optimizer: torch.opti
                 not isinstance(sd[k], torch.Tensor) or sd[k].shape != own[k].shape for k in own):
             raise CheckpointError(f"{str(path)!r}: the saved {key.replace('_', ' ')} does not fit this model "
                                   "(different parameter names or shapes)")
-    groups = state["optimizer"].get("param_groups") if isinstance(state["optimizer"], dict) else None
-    if not isinstance(groups, list) or [len(g["params"]) for g in groups] != [len(g["params"]) for g in optimizer.param_groups]:
-        raise CheckpointError(f"{str(path)!r}: the saved optimiser state does not fit this model's parameters")
+    _check_optimizer_state(state["optimizer"], path, optimizer)
+    history = state["history"]
+    keys = set(FitResult().history())
+    if not isinstance(history, dict) or set(history) != keys or not isinstance(history.get("steps"), int) or \
+            history["steps"] < 0 or not isinstance(history.get("terms"), dict):
+        raise CheckpointError(f"{str(path)!r}: the saved training history is not that of a physwm.fit run (expected "
+                              f"the keys {sorted(keys)})")
     if (state["scheduler"] is None) != (scheduler is None):
         raise CheckpointError(f"{str(path)!r}: saved {'with' if state['scheduler'] is not None else 'without'} a "
                               "learning-rate schedule, resumed " + ("without" if scheduler is None else "with") + " one")
     return state
+
+
+def _check_optimizer_state(saved: Any, path: Path, optimizer: torch.optim.Optimizer) -> None:
+    """The saved Adam state fits ``optimizer``: the same groups of parameters, and moment tensors of each
+    parameter's shape (so loading it cannot fail half way)."""
+    def bad(why: str) -> CheckpointError:
+        return CheckpointError(f"{str(path)!r}: the saved optimiser state does not fit this model's parameters ({why})")
+
+    if not isinstance(saved, dict) or not isinstance(saved.get("param_groups"), list) or \
+            not isinstance(saved.get("state"), dict):
+        raise bad("not an optimiser state_dict")
+    own = optimizer.param_groups
+    if [len(g.get("params", ())) if isinstance(g, dict) else -1 for g in saved["param_groups"]] != \
+            [len(g["params"]) for g in own]:
+        raise bad("different numbers of parameters")
+    params = [p for g in own for p in g["params"]]
+    for index, entry in saved["state"].items():
+        if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(entry, dict):
+            raise bad(f"an entry for parameter {index!r}")
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != params[index].shape:
+                raise bad(f"{name} of parameter {index} has shape {tuple(value.shape)}, the parameter "
+                          f"{tuple(params[index].shape)}")
 
 
 def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData | PDEProblem, *, steps: int = 2000,
@@ -148,7 +175,7 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
         val_data: validation data (see above).
         eval_every: validate every this many steps (and after the last).
         keep_best: end with the best validation weights.
-        seed: seed of the batch order and of the collocation points.
+        seed: seed of the batch order and of the collocation points, in ``[0, 2**32 - 1]``.
         checkpoint: file of the resumable checkpoint, or ``None``.
         checkpoint_every: steps between checkpoints.
         resume: load ``checkpoint`` if it exists.
@@ -161,7 +188,10 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
         ValueError: non-positive ``steps``, ``lr`` or intervals, negative ``weight_decay``.
         TypeError: an objective (or data) of an unknown kind; a model without trainable parameters.
         TrainingError: a non-finite loss term or non-finite weights (with the step and the term).
-        CheckpointError: a checkpoint that is corrupt or does not fit this run.
+        CheckpointError: a checkpoint that is corrupt or does not fit this run (model keys and shapes,
+            optimiser groups and moment shapes, schedule, objective state and history are all checked
+            before anything is loaded; the model is left as it came).
+        ValueError: a checkpoint that has done more than ``steps`` steps.
 
     Example:
         >>> from physwm.data import make_trajectories
@@ -172,7 +202,7 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
         >>> result.steps, len(result.train_loss)
         (50, 50)
     """
-    steps, seed = positive_int("steps", steps), integer("seed", seed, minimum=0)
+    steps, seed = positive_int("steps", steps), integer("seed", seed, minimum=0, maximum=2**32 - 1)
     lr, weight_decay = positive("lr", lr), nonnegative("weight_decay", weight_decay)
     eval_every = steps if eval_every is None else positive_int("eval_every", eval_every)
     checkpoint_every = max(1, steps // 20) if checkpoint_every is None else positive_int("checkpoint_every", checkpoint_every)
@@ -188,11 +218,24 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
     path = None if checkpoint is None else Path(checkpoint)
     if path is not None and resume and path.exists():
         state = _check_state(load_checkpoint(path, map_location="cpu"), path, model, opt, scheduler)
-        objective.load_state_dict(state["objective"])
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
+        if state["history"]["steps"] > steps:
+            raise ArgumentValueError(f"`steps`={steps} is fewer than the {state['history']['steps']} steps the checkpoint "
+                                     f"{str(path)!r} has done; ask for at least that many, or pass resume=False to start "
+                                     "over")
+        # everything is checked above; should a load still fail, the model and objective are put back
+        before_model = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        before_objective = objective.state_dict()
+        try:
+            objective.load_state_dict(state["objective"])
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            model.load_state_dict(before_model)
+            objective.load_state_dict(before_objective)
+            opt.state.clear()
+            raise CheckpointError(f"{str(path)!r} does not fit this run: {exc}") from exc
         best_state = state["best_model"]
         result = FitResult(**{**state["history"], "terms": {k: list(v) for k, v in state["history"]["terms"].items()}})
 
@@ -231,42 +274,43 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
                leave=False)
     start, excluded = time.perf_counter(), 0.0
     try:
-        while result.steps < steps:
-            step = result.steps
-            terms = objective.terms(model, step, seed)
-            objective.adapt(model, step, terms, params)
-            weights = objective.weights()
-            values = dict(zip(terms, torch.stack([v.detach().to(torch.float64) for v in terms.values()]).tolist()))
-            for k, v in values.items():
-                if not math.isfinite(v):
-                    raise TrainingError("a loss term is not finite; check the data for NaN/inf and lower `lr`",
-                                        step=step, term=k, value=v)
-            loss = sum(weights.get(k, 1.0) * v for k, v in terms.items())
-            total = sum(weights.get(k, 1.0) * v for k, v in values.items())
-            if not math.isfinite(total):
-                raise TrainingError("the weighted loss is not finite", step=step, term="total", value=total)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            if scheduler is not None:
-                scheduler.step()
-            result.steps += 1
-            result.steps_run += 1
-            result.train_loss.append(total)
-            for k, v in values.items():
-                result.terms.setdefault(k, []).append(v)
-                result.weights.setdefault(k, []).append(weights.get(k, 1.0))
-            bar.update(1)
-            done = result.steps == steps
-            if result.steps % eval_every == 0 or done:
-                tic = time.perf_counter()
-                validate()
-                excluded += time.perf_counter() - tic
-                bar.set_postfix(loss=f"{total:.3e}", val=f"{result.val_loss[-1]:.3e}")
-            if path is not None and (result.steps % checkpoint_every == 0 or done):
-                tic = time.perf_counter()
-                save()
-                excluded += time.perf_counter() - tic
+        with inside_checked_call():  # the data were checked when built; every loss term is checked below
+            while result.steps < steps:
+                step = result.steps
+                terms = objective.terms(model, step, seed)
+                objective.adapt(model, step, terms, params)
+                weights = objective.weights()
+                values = dict(zip(terms, torch.stack([v.detach().to(torch.float64) for v in terms.values()]).tolist()))
+                for k, v in values.items():
+                    if not math.isfinite(v):
+                        raise TrainingError("a loss term is not finite; check the data for NaN/inf and lower `lr`",
+                                            step=step, term=k, value=v)
+                loss = sum(weights.get(k, 1.0) * v for k, v in terms.items())
+                total = sum(weights.get(k, 1.0) * v for k, v in values.items())
+                if not math.isfinite(total):
+                    raise TrainingError("the weighted loss is not finite", step=step, term="total", value=total)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if scheduler is not None:
+                    scheduler.step()
+                result.steps += 1
+                result.steps_run += 1
+                result.train_loss.append(total)
+                for k, v in values.items():
+                    result.terms.setdefault(k, []).append(v)
+                    result.weights.setdefault(k, []).append(weights.get(k, 1.0))
+                bar.update(1)
+                done = result.steps == steps
+                if result.steps % eval_every == 0 or done:
+                    tic = time.perf_counter()
+                    validate()
+                    excluded += time.perf_counter() - tic
+                    bar.set_postfix(loss=f"{total:.3e}", val=f"{result.val_loss[-1]:.3e}")
+                if path is not None and (result.steps % checkpoint_every == 0 or done):
+                    tic = time.perf_counter()
+                    save()
+                    excluded += time.perf_counter() - tic
         if result.steps_run:
             params_finite(result.steps - 1)
         result.seconds = time.perf_counter() - start - excluded
