@@ -32,7 +32,7 @@ from torch import Tensor
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 
 __all__ = ["integer", "positive_int", "real", "positive", "nonnegative", "choice", "tensor", "all_finite",
-           "describe", "model_input", "inside_checked_call"]
+           "describe", "model_input", "inside_checked_call", "in_checked_call"]
 
 _CHECKED_CALL: contextvars.ContextVar[bool] = contextvars.ContextVar("physwm_checked_call", default=False)
 
@@ -145,6 +145,12 @@ def all_finite(name: str, value: Tensor) -> Tensor:
         n_bad = int((~torch.isfinite(value)).sum())
         raise ArgumentValueError(f"`{name}` must be finite, got {n_bad} NaN or inf entries of {value.numel()}")
     return value
+
+
+def in_checked_call() -> bool:
+    """Whether the caller has checked the data (see :func:`inside_checked_call`): checks that need a device
+    synchronisation are skipped then."""
+    return _CHECKED_CALL.get()
 
 
 def model_input(name: str, value: Any, module: Any, *, last: int | None = None, min_dim: int = 1,

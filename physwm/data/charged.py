@@ -100,7 +100,7 @@ def make_charged_dataset(n_sims: int, *, frame_in: int = 30, frame_out: int = 40
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ArgumentTypeError(f"`generator` must be a torch.Generator or None, got {describe(generator)}")
 
-    charges = torch.where(torch.rand(n_sims, n_bodies, generator=generator, dtype=torch.float64) < 0.5, 1.0, -1.0)
+    charges = torch.where(torch.rand(n_sims, n_bodies, generator=generator, dtype=torch.float64) < 0.5, 1.0, -1.0).double()
     system = ChargedParticles(charges.to(device), strength=1.0, max_force=_MAX_FORCE)
     y0 = system.sample_initial_state(n_sims, generator=generator, dtype=torch.float64, device=device)
     steps_in, steps_out = frame_every * (frame_in + 1), frame_every * (frame_out + 1)

@@ -54,7 +54,8 @@ class TrajectoryData:
             (held over ``[t_k, t_{k+1})``); ``None`` for autonomous data.
 
     Raises:
-        TypeError: a field that is not a floating tensor, or fields of different dtypes.
+        TypeError: a field that is not a floating tensor, or ``dydt``/``actions`` in another dtype
+            than ``ys`` (``t`` may be float64 beside float32 states).
         ValueError: inconsistent shapes, NaN or inf entries (named with their count).
 
     Example:
@@ -72,7 +73,7 @@ class TrajectoryData:
     def __post_init__(self):
         for name in ("t", "ys", "dydt") + (("actions",) if self.actions is not None else ()):
             check_tensor(name, getattr(self, name), finite=True)
-            if getattr(self, name).dtype != self.ys.dtype:
+            if name != "t" and getattr(self, name).dtype != self.ys.dtype:  # times may be kept in float64
                 raise ArgumentTypeError(f"`{name}` must have the dtype of `ys` ({self.ys.dtype}), got "
                                         f"{getattr(self, name).dtype}")
         if self.ys.dim() != 3 or self.dydt.shape != self.ys.shape or self.t.shape != self.ys.shape[:1]:

@@ -229,6 +229,8 @@ class ImplicitMidpoint(FixedStepIntegrator):
 
     @staticmethod
     def _fixed_point(g: Callable[[Tensor], Tensor], z: Tensor, tol, max_iter, ctx, t, h) -> Tensor:
+        if z.numel() == 0:  # an empty batch: nothing to solve for
+            return z
         for _ in range(max_iter):
             z_new = g(z)
             ctx.n_fevals += 1

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from torch_geometric.nn import MessagePassing
 from torch_geometric.utils import degree
 
-from physwm._validate import integer, positive_int
+from physwm._validate import inside_checked_call, integer, positive_int
 from physwm.models._graph_inputs import check_graph, graph_irreps_in
 
 __all__ = ["EGNN", "EGNNLayer"]
@@ -66,8 +66,7 @@ class EGNNLayer(MessagePassing):
 
     def forward(self, x: Tensor, v_init: Tensor, h: Tensor, edge_index: Tensor,
                 edge_attr: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        if edge_attr is None:
-            edge_attr = x.new_zeros(edge_index.shape[1], 0)
+        edge_attr = check_graph("EGNNLayer", x, v_init, h, edge_index, edge_attr, self.hidden, self.edge_dim, self)
         out = self.propagate(edge_index, h=h, x=x, edge_attr=edge_attr)  # (n, F + 3): [sum m_ij, sum dx_ij]
         agg_h, agg_x = out[:, : self.hidden], out[:, self.hidden:]
         deg = degree(edge_index[1], x.shape[0], dtype=x.dtype).clamp_min(1.0).unsqueeze(-1)
@@ -130,6 +129,7 @@ class EGNN(nn.Module):
     def forward(self, x: Tensor, v: Tensor, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         edge_attr = check_graph("EGNN", x, v, h, edge_index, edge_attr, self.node_dim, self.edge_dim, self)
         f = self.embedding(h)
-        for layer in self.layers:
-            x, f = layer(x, v, f, edge_index, edge_attr)
+        with inside_checked_call():  # checked above, once for all layers
+            for layer in self.layers:
+                x, f = layer(x, v, f, edge_index, edge_attr)
         return x

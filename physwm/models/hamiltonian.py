@@ -86,10 +86,10 @@ class SeparableHNN(nn.Module):
         self.potential_net = MLP(dof, 1, hidden, activation_name)
 
     def kinetic(self, p: Tensor) -> Tensor:
-        return self.kinetic_net(p).squeeze(-1)
+        return self.kinetic_net(model_input("p", p, self, last=self.dof)).squeeze(-1)
 
     def potential(self, q: Tensor) -> Tensor:
-        return self.potential_net(q).squeeze(-1)
+        return self.potential_net(model_input("q", q, self, last=self.dof)).squeeze(-1)
 
     def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
         return self.kinetic(p) + self.potential(q)

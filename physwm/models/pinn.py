@@ -227,13 +227,14 @@ class SeparablePINN(_Field):
 
     def _check_axes(self, axes: Sequence[Tensor]) -> list[Tensor]:
         n = self.inputs.n_axes
-        if isinstance(axes, Tensor) or len(axes) != n:
-            raise ValueError(f"`axes` must be a list of {n} 1-D coordinate tensors (space axes, then time), "
-                             f"got {type(axes).__name__} of length {len(axes) if not isinstance(axes, Tensor) else 'n/a'}")
+        if isinstance(axes, (Tensor, str, bytes)) or not isinstance(axes, Sequence) or len(axes) != n:
+            got = f"{type(axes).__name__} of length {len(axes)}" if isinstance(axes, Sequence) else describe(axes)
+            raise ArgumentTypeError(f"`axes` must be a list of {n} 1-D coordinate tensors (space axes, then time), "
+                                    f"got {got}")
         for a, c in enumerate(axes):
-            if not isinstance(c, Tensor) or not c.is_floating_point() or c.dim() != 1 or c.numel() == 0:
-                shape = tuple(c.shape) if isinstance(c, Tensor) else type(c).__name__
-                raise ValueError(f"`axes[{a}]` must be a non-empty 1-D floating tensor, got {shape}")
+            model_input(f"axes[{a}]", c, self, shape=(-1,))
+            if c.numel() == 0:
+                raise ArgumentValueError(f"`axes[{a}]` must be a non-empty 1-D floating tensor, got shape {tuple(c.shape)}")
         return list(axes)
 
     def axis_features(self, a: int, c: Tensor, order: int = 0) -> list[Tensor]:
@@ -259,7 +260,8 @@ class SeparablePINN(_Field):
         out = []
         for o in orders:
             if len(o) != self.inputs.n_axes or any(not isinstance(k, int) or k < 0 for k in o):
-                raise ValueError(f"each multi-index must hold {self.inputs.n_axes} non-negative ints, got {o!r}")
+                raise ArgumentValueError(f"each multi-index in `orders` must hold {self.inputs.n_axes} non-negative ints, "
+                                         f"got {o!r}")
             out.append(context.derivative(tuple(o)))
         return out
 

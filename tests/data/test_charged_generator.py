@@ -15,7 +15,7 @@ from tests.conftest import data_root
 def _draw(n_sims, n_bodies, seed):
     """Charges and initial state exactly as make_charged_dataset draws them (its documented order)."""
     g = torch.Generator().manual_seed(seed)
-    charges = torch.where(torch.rand(n_sims, n_bodies, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0)
+    charges = torch.where(torch.rand(n_sims, n_bodies, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0).double()
     y0 = ChargedParticles(charges).sample_initial_state(n_sims, generator=g)
     return charges, y0
 

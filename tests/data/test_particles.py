@@ -83,7 +83,7 @@ def _small_particle_data(n_sims=7, interval=0.1):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n_sims, 5, 3, generator=g, dtype=torch.float64)
     v = torch.randn(n_sims, 5, 3, generator=g, dtype=torch.float64)
-    c = torch.where(torch.rand(n_sims, 5, 1, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0)
+    c = torch.where(torch.rand(n_sims, 5, 1, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0).double()
     return ParticleData(x, v, c, x + interval * v, interval)
 
 

@@ -106,6 +106,6 @@ def test_neural_ode_time_and_action_inputs():
     with pytest.raises(ValueError, match="action_dim=1: pass an action"):
         model(t, y)
     with pytest.raises(ValueError, match="action_dim=0: it takes no action"):
-        NeuralODE(dim=2, hidden=(8,))(t, y, u)
+        NeuralODE(dim=2, hidden=(8,)).double()(t, y, u)
     with pytest.raises(ValueError, match=r"`u` must have shape \(\*batch, 1\)"):
         model(t, y, torch.zeros(4, 2, dtype=torch.float64))
