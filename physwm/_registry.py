@@ -1,9 +1,11 @@
-"""A small name -> object registry (layer L0: stdlib only)."""
+"""A small name -> object registry (layer L0: stdlib and physwm's own errors only)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Generic, TypeVar
+
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 
 __all__ = ["Registry"]
 
@@ -26,18 +28,18 @@ class Registry(Generic[T]):
 
     def register(self, name: str, item: T) -> T:
         if name in self._items:
-            raise ValueError(f"{self.kind} {name!r} is already registered")
+            raise ArgumentValueError(f"{self.kind} {name!r} is already registered")
         self._items[name] = item
         return item
 
     def get(self, name: str) -> T:
         if not isinstance(name, str):
-            raise TypeError(f"{self.kind} name must be a str, got {type(name).__name__}")
+            raise ArgumentTypeError(f"`{self.kind}` must be a registered name (a str), got {type(name).__name__} {name!r}")
         try:
             return self._items[name]
         except KeyError:
             valid = ", ".join(sorted(self._items))
-            raise ValueError(f"unknown {self.kind} {name!r}; expected one of: {valid}") from None
+            raise ArgumentValueError(f"unknown `{self.kind}` {name!r}; expected one of: {valid}") from None
 
     def names(self) -> list[str]:
         return list(self._items)

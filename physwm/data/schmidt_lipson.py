@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -96,8 +97,10 @@ def load_schmidt_lipson(path: str | os.PathLike = "real_pend_h_1.txt", *, trial:
                               f"got {header[:40]!r}")
     names = header.lstrip("%").split()
     try:
-        table = np.loadtxt(path, comments="%", ndmin=2)
-    except (ValueError, UnicodeDecodeError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # numpy warns, and returns an empty table, on a file without rows
+            table = np.loadtxt(path, comments="%", ndmin=2)
+    except (ValueError, UnicodeDecodeError, UserWarning) as exc:
         raise DataFormatError(f"{path}: not a whitespace-separated numeric table ({exc})") from exc
     n_state = len(names)
     if n_state == 0 or table.shape[1] < 2 + n_state:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,9 @@ def _floor(x: Tensor) -> Tensor:
 def relative_energy_error(energies: Tensor) -> Tensor:
     r"""Relative energy error :math:`|E(t) - E(t_0)| / |E(t_0)|` along trajectories.
 
+    Where :math:`E(t_0) = 0` the relative error is undefined: it is ``inf`` where the energy moved
+    and 0 where it did not (use :func:`invariant_error` for the absolute error there).
+
     Args:
         energies: ``E`` at each output time, time first.
 
@@ -58,7 +62,8 @@ def relative_energy_error(energies: Tensor) -> Tensor:
         tensor([0.0000, 0.1000, 0.0500])
     """
     e = _check_series("energies", energies)
-    return (e - e[0]).abs() / _floor(e[0].abs())
+    diff, e0 = (e - e[0]).abs(), e[0].abs()
+    return torch.where(e0 > 0, diff / _floor(e0), torch.where(diff == 0, 0.0, math.inf).to(e.dtype))
 
 
 def energy_drift(energies: Tensor, t: Tensor) -> Tensor:
@@ -68,6 +73,9 @@ def energy_drift(energies: Tensor, t: Tensor) -> Tensor:
     ``amplitude / horizon`` as the horizon grows; a dissipative or unstable method gives a slope
     that stays put. Compare ``|slope| * horizon`` with the maximum error to tell them apart, or
     use :func:`energy_growth`.
+
+    Where :math:`E_0 = 0` the relative drift is undefined: ``±inf`` where the energy drifts, 0 where
+    it does not.
 
     Args:
         energies: ``E`` at each output time, time first (NaN after a blow-up propagates).
@@ -88,9 +96,11 @@ def energy_drift(energies: Tensor, t: Tensor) -> Tensor:
     check_tensor("t", t, shape=(e.shape[0],), finite=True)
     if not bool((t != t[0]).any()):
         raise ArgumentValueError(f"`t` must span an interval to fit a slope, got {e.shape[0]} equal times {float(t[0])!r}")
-    r = (e - e[0]) / _floor(e[0].abs())
+    r = e - e[0]
     tc = (t.to(r) - t.to(r).mean()).reshape(-1, *([1] * (r.dim() - 1)))
-    return (tc * (r - r.mean(0))).sum(0) / (tc**2).sum(0)
+    slope = (tc * (r - r.mean(0))).sum(0) / (tc**2).sum(0)  # of E - E0; divided by |E0| below
+    e0 = e[0].abs()
+    return torch.where(e0 > 0, slope / _floor(e0), torch.where(slope == 0, 0.0, math.inf).to(e.dtype) * slope.sign())
 
 
 def energy_growth(energies: Tensor) -> Tensor:
@@ -98,14 +108,18 @@ def energy_growth(energies: Tensor) -> Tensor:
     the first half.
 
     About 1 for bounded (oscillating) errors such as a symplectic integrator's; about 2 or more
-    for errors that grow linearly or faster (``rk4`` on an oscillator).
+    for errors that grow linearly or faster (``rk4`` on an oscillator). The ratio of absolute errors
+    :math:`\max|E - E_0|` is the same and needs no :math:`E_0 \ne 0`; it is 1 where the energy is
+    exactly conserved in both halves and ``inf`` where it moves only in the second.
 
     Shapes:
         energies: ``(T, *batch)`` with ``T >= 4`` -> ``(*batch,)``.
     """
-    err = relative_energy_error(_check_series("energies", energies, min_len=4))
+    e = _check_series("energies", energies, min_len=4)
+    err = (e - e[0]).abs()
     half = err.shape[0] // 2
-    return err[half:].amax(0) / _floor(err[1:half].amax(0))
+    late, early = err[half:].amax(0), err[1:half].amax(0)
+    return torch.where(early > 0, late / _floor(early), torch.where(late > 0, math.inf, 1.0).to(e.dtype))
 
 
 def invariant_error(values: Tensor, *, event_dims: int = 0, scale: Tensor | float | None = None) -> Tensor:

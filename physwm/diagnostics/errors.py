@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from physwm._errors import ArgumentValueError
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._typing import Field
 from physwm._validate import positive_int
 from physwm._validate import tensor as check_tensor
@@ -33,7 +33,15 @@ def relative_l2(pred: Tensor, ref: Tensor, *, dims: tuple[int, ...] | None = Non
         tensor(0.7071)
     """
     _pair(pred, ref)
-    dims = tuple(range(pred.dim())) if dims is None else dims
+    if dims is None:
+        dims = tuple(range(pred.dim()))
+    else:
+        dims = (dims,) if isinstance(dims, int) and not isinstance(dims, bool) else dims
+        if not isinstance(dims, (tuple, list)) or not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+            raise ArgumentTypeError(f"`dims` must be a tuple of ints, got {dims!r}")
+        if any(not -pred.dim() <= d < pred.dim() for d in dims) or len({d % pred.dim() for d in dims}) != len(dims):
+            raise ArgumentValueError(f"`dims` must be distinct dims of a {pred.dim()}-d tensor, got {tuple(dims)}")
+        dims = tuple(dims)
     num = ((pred - ref) ** 2).sum(dims)
     return (num / (ref**2).sum(dims).clamp_min(torch.finfo(ref.dtype).tiny)).sqrt()
 
@@ -103,5 +111,5 @@ def velocity_field_errors(u: Tensor, ref: Tensor, *, lengths: float | tuple[floa
         return 0.5 * (v**2).sum(spatial) * cell
 
     return {"divergence": divergence(u, dim=d, lengths=lengths).abs().flatten(1).amax(1),
-            "energy_error": (energy(u) - energy(ref)).abs() / energy(ref),
+            "energy_error": (energy(u) - energy(ref)).abs() / energy(ref).clamp_min(torch.finfo(ref.dtype).tiny),
             "rel_l2": relative_l2(u, ref, dims=spatial)}

@@ -132,9 +132,9 @@ class TorchdiffeqMethod(Integrator):
             raise ArgumentTypeError("`adjoint_params` is only used with adjoint=True")
         fixed = dt is not None or not self.adaptive
         options = self.check_options(options, fixed)
-        if y0.numel() == 0 and not fixed:  # an empty batch: no error norm to control, nothing to integrate
-            return Solution(t=t, ys=y0.unsqueeze(0).expand(len(t), *y0.shape).clone(), method=self.name, n_steps=0,
-                            n_fevals=0, stats={"n_rejected": 0})
+        if y0.numel() == 0 and self.adaptive:  # an empty batch: no error norm to control, nothing to integrate
+            return Solution(t=t, ys=y0.unsqueeze(0).expand(len(t), *y0.shape).clone(), method=self.name,
+                            n_steps=sum(n for n, _ in plan) if fixed else 0, n_fevals=0, stats={"n_rejected": 0})
         func = (_CountedAdaptive if self.adaptive else _Counted)(f, self.name, max_steps, check_steps=not fixed)
         ys = self._odeint(func, y0, t, plan, dt, rtol, atol, options, adjoint, adjoint_params)
         if not bool(torch.isfinite(ys).all()):

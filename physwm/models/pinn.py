@@ -473,6 +473,7 @@ class StreamFunctionPINN(ConservativePINN):
 
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
         """Divergence-free velocity at points ``x (*points, d)`` -> ``(*points, d)``."""
+        _check_points(x, t, self.model.domain.dim, self.model.time is not None, self)
         with torch.enable_grad():
             x = x if x.requires_grad else x.detach().requires_grad_()
             potential = self.model.predict(x, t)

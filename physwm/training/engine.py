@@ -185,7 +185,8 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
         :class:`FitResult`.
 
     Raises:
-        ValueError: non-positive ``steps``, ``lr`` or intervals, negative ``weight_decay``.
+        ValueError: non-positive ``steps``, ``lr`` or intervals, negative ``weight_decay``, a ``seed``
+            outside ``[0, 2**32 - 1]``, a ``checkpoint`` that is a folder or in a missing one.
         TypeError: an objective (or data) of an unknown kind; a model without trainable parameters.
         TrainingError: a non-finite loss term or non-finite weights (with the step and the term).
         CheckpointError: a checkpoint that is corrupt or does not fit this run (model keys and shapes,
@@ -215,7 +216,12 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
     scheduler = None if schedule is None else schedule(opt)
     result = FitResult()
     best_state: dict | None = None
+    if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+        raise ArgumentTypeError(f"`checkpoint` must be a file path or None, got {describe(checkpoint)}")
     path = None if checkpoint is None else Path(checkpoint)
+    if path is not None and (path.is_dir() or not (path.parent if str(path.parent) else Path(".")).is_dir()):
+        raise ArgumentValueError(f"`checkpoint` {str(path)!r} must be a file in an existing folder" +
+                                 (": it is a folder" if path.is_dir() else f": no folder {str(path.parent)!r}"))
     if path is not None and resume and path.exists():
         state = _check_state(load_checkpoint(path, map_location="cpu"), path, model, opt, scheduler)
         if state["history"]["steps"] > steps:

@@ -26,11 +26,11 @@ import torch
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
-from physwm._validate import choice, describe, integer, nonnegative, positive_int
+from physwm._validate import choice, describe, integer, nonnegative, positive, positive_int
 from physwm.data.particles import ParticleData
 from physwm.data.trajectories import Samples, TrajectoryData
 from physwm.diagnostics import field_relative_l2
-from physwm.integrate import solve
+from physwm.integrate import get_method, solve
 from physwm.pde import SAMPLERS, PDEProblem
 
 __all__ = ["Objective", "DerivativeMatching", "RolloutMatching", "ParticlePrediction", "PINNResidual",
@@ -247,7 +247,9 @@ class RolloutMatching(Objective):
     def __init__(self, data: TrajectoryData, *, horizon: int = 10, method: str = "rk4", dt: float | None = None,
                  batch_size: int | None = None):
         self.data = _trajectory_data("data", data)
-        self.horizon, self.method, self.dt = positive_int("horizon", horizon), method, dt
+        get_method(method)  # an unknown name is refused here, not at the first step
+        self.horizon, self.method = positive_int("horizon", horizon), method
+        self.dt = None if dt is None else positive("dt", dt)
         self.starts = self._starts(self.data)
         self.epochs = _Epochs(len(self.starts), batch_size)
 

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
+from hypothesis import event
 from hypothesis import strategies as st
 
-from physwm import IntegrationError, PhyswmError
+from physwm import PhyswmError
 
 #: seconds one call may take before it counts as a hang
 CALL_LIMIT = 30
@@ -83,11 +84,14 @@ def check_call(call: Callable[[], Any], names: Iterable[str], *, finite_input: b
             out = call()
         except PhyswmError as exc:
             if isinstance(exc, runtime_errors):
+                event(f"failed in the run: {type(exc).__name__}")
                 return exc
             assert isinstance(exc, (ValueError, TypeError)), f"{type(exc).__name__} is not an argument error: {exc}"
             message = str(exc)
             assert any(n in message for n in names), f"the message names none of {names}: {message!r}"
+            event(f"refused: {type(exc).__name__}")
             return exc
+    event("returned")
     if check is not None:
         check(out)
     if finite_input:
@@ -123,3 +127,9 @@ def tensors(draw, shape=None, dtype=None, finite_probability: float = 0.8, eleme
 def not_tensors():
     return st.one_of(st.none(), st.integers(-3, 3), st.floats(allow_nan=True), st.text(max_size=3),
                      st.lists(st.floats(-1, 1), max_size=3))
+
+
+def mostly(valid, invalid, odds: int = 4):
+    """Draw from ``valid`` about ``odds`` times in ``odds + 1``, else from ``invalid``: most examples keep each
+    argument valid, so the success paths are explored too."""
+    return st.integers(0, odds).flatmap(lambda k: valid if k else invalid)
