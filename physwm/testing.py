@@ -13,6 +13,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
 from physwm._typing import Dynamics, Hamiltonian, ParticleModel, SeparableHamiltonian
 from physwm.diagnostics import energy_growth, observed_order, relative_energy_error
 from physwm.integrate import solve
@@ -90,7 +91,7 @@ def assert_gradcheck(f: Dynamics | SeparableHamiltonian, y0: Tensor, t: Tensor, 
     """
     unknown = set(wrt) - {"y0", "t"}
     if unknown or not wrt:
-        raise ValueError(f"`wrt` must name 'y0' and/or 't', got {list(wrt)}")
+        raise ArgumentValueError(f"`wrt` must name 'y0' and/or 't', got {list(wrt)}")
     y = y0.detach().to(torch.float64).requires_grad_("y0" in wrt)
     tt = torch.as_tensor(t, dtype=torch.float64, device=y.device).detach().requires_grad_("t" in wrt)
     inputs = tuple(x for name, x in (("y0", y), ("t", tt)) if name in wrt)
@@ -143,7 +144,7 @@ def symplecticity_error(f: Hamiltonian | SeparableHamiltonian | Dynamics, y0: Te
     """
     y0 = y0.detach().to(torch.float64).flatten()
     if y0.numel() % 2:
-        raise ValueError(f"`y0` must be one state [q, p] with an even size, got {tuple(y0.shape)}")
+        raise ArgumentValueError(f"`y0` must be one state [q, p] with an even size, got {tuple(y0.shape)}")
     t = torch.tensor([0.0, steps * dt], dtype=torch.float64, device=y0.device)
     m = torch.autograd.functional.jacobian(lambda y: solve(f, y, t, method=method, dt=dt, **solve_kwargs).ys[-1], y0)
     n = y0.numel() // 2
@@ -186,7 +187,7 @@ def _output_kind(model: Any, output: str | None) -> str:
         declared = getattr(model, "irreps_out", None)
         output = "position" if declared is None or declared[0] == "cartesian_points" else "vector"
     if output not in ("position", "vector"):
-        raise ValueError(f"`output` must be 'position' or 'vector', got {output!r}")
+        raise ArgumentValueError(f"`output` must be 'position' or 'vector', got {output!r}")
     return output
 
 

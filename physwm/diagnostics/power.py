@@ -7,6 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = ["power_balance_residual"]
 
 
@@ -40,12 +42,12 @@ def power_balance_residual(system: Any, t: Tensor, ys: Tensor, actions: Tensor |
         ValueError: inconsistent shapes.
     """
     if not (callable(getattr(system, "energy", None)) and callable(getattr(system, "power_balance", None))):
-        raise TypeError(f"`system` must have energy(y) and power_balance(t, y, u), got {type(system).__name__}")
+        raise ArgumentTypeError(f"`system` must have energy(y) and power_balance(t, y, u), got {type(system).__name__}")
     if not isinstance(ys, Tensor) or not isinstance(t, Tensor) or ys.dim() < 2 or t.shape != ys.shape[:1]:
-        raise ValueError(f"`t` must be (T,) and `ys` (T, *batch, d) with the same T, got "
+        raise ArgumentValueError(f"`t` must be (T,) and `ys` (T, *batch, d) with the same T, got "
                          f"{getattr(t, 'shape', t)} and {getattr(ys, 'shape', ys)}")
     if actions is not None and (not isinstance(actions, Tensor) or actions.shape[0] != ys.shape[0] - 1):
-        raise ValueError(f"`actions` must have shape (T-1, *batch, m) = ({ys.shape[0] - 1}, ...), got "
+        raise ArgumentValueError(f"`actions` must have shape (T-1, *batch, m) = ({ys.shape[0] - 1}, ...), got "
                          f"{getattr(actions, 'shape', actions)}")
     t = t.to(ys)
 

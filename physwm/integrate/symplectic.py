@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from physwm._errors import ArgumentTypeError, IntegrationError
+from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError
 from physwm._typing import SeparableHamiltonian
 from physwm._validate import integer, positive
 from physwm.integrate._base import Integrator, Solution, checked_field, time_grid
@@ -147,7 +147,7 @@ class SplittingMethod(FixedStepIntegrator):
 
     def __init__(self, name: str, kicks: Sequence[float], drifts: Sequence[float], order: int):
         if len(kicks) != len(drifts) + 1:
-            raise ValueError(f"`kicks` must have len(drifts) + 1 = {len(drifts) + 1} entries, got {len(kicks)}")
+            raise ArgumentValueError(f"`kicks` must have len(drifts) + 1 = {len(drifts) + 1} entries, got {len(kicks)}")
         self.name, self.order = name, order
         self.kicks, self.drifts = tuple(kicks), tuple(drifts)
 

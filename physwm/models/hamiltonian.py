@@ -49,7 +49,7 @@ class HNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*split_qp(model_input("y", y, self), self.dof))
+        return self.hamiltonian(*split_qp(model_input("y", y, self, last=2 * self.dof), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
         dh_dq, dh_dp = split_qp(autograd_gradient(self.energy, model_input("y", y, self, last=2 * self.dof)))
@@ -96,10 +96,10 @@ class SeparableHNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*split_qp(model_input("y", y, self), self.dof))
+        return self.hamiltonian(*split_qp(model_input("y", y, self, last=2 * self.dof), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        q, p = split_qp(model_input("y", y, self), self.dof)
+        q, p = split_qp(model_input("y", y, self, last=2 * self.dof), self.dof)
         return merge_qp(autograd_gradient(self.kinetic, p), -autograd_gradient(self.potential, q))
 
 

@@ -201,7 +201,7 @@ class LNN(nn.Module):
                               batched=True)
 
     def _split(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        return split_qp(model_input("y", y, self), self.dof)
+        return split_qp(model_input("y", y, self, last=2 * self.dof), self.dof)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
         q, qdot = self._split(y)

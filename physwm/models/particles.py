@@ -257,14 +257,14 @@ class HamiltonianGNN(nn.Module):
 
     def energy(self, y: Tensor) -> Tensor:
         """``H`` of states ``(*batch, 6N)`` -> ``(*batch,)``."""
-        return self.hamiltonian(*split_qp(model_input("y", y, self), 3 * self.n_bodies))
+        return self.hamiltonian(*split_qp(model_input("y", y, self, last=6 * self.n_bodies), 3 * self.n_bodies))
 
     def forces(self, q: Tensor) -> Tensor:
         """``-dV/dq``, ``(*batch, 3N)``."""
         return -autograd_gradient(self.potential, q)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        q, p = split_qp(model_input("y", y, self), 3 * self.n_bodies)
+        q, p = split_qp(model_input("y", y, self, last=6 * self.n_bodies), 3 * self.n_bodies)
         return merge_qp(self.grad_kinetic(p), self.forces(q))
 
 

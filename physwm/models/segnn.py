@@ -14,6 +14,7 @@ from e3nn.nn import Gate
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
+from physwm._errors import ArgumentValueError
 from physwm._validate import integer, positive_int
 from physwm.models._graph_inputs import check_graph, graph_irreps_in
 
@@ -90,7 +91,7 @@ class SteerableGatedLinear(nn.Module):
         scalars = o3.Irreps([(mul, ir) for mul, ir in irreps_out if ir.l == 0])
         gated = o3.Irreps([(mul, ir) for mul, ir in irreps_out if ir.l > 0])
         if any(ir.p != 1 for _, ir in scalars):
-            raise ValueError(f"`irreps_out` may hold only even scalars (0e) besides l > 0 irreps, got {irreps_out}")
+            raise ArgumentValueError(f"`irreps_out` may hold only even scalars (0e) besides l > 0 irreps, got {irreps_out}")
         gates = o3.Irreps(f"{gated.num_irreps}x0e") if gated.num_irreps else o3.Irreps("")
         self.gate = Gate(scalars, [nn.functional.silu], gates, [torch.sigmoid], gated)
         self.linear = SteerableLinear(irreps_in, irreps_attr, self.gate.irreps_in)
@@ -175,7 +176,7 @@ class SEGNN(nn.Module):
         self.lmax_attr = positive_int("lmax_attr", lmax_attr)
         hidden = balanced_irreps(64, 1) if hidden_irreps is None else o3.Irreps(hidden_irreps)
         if not any(ir == o3.Irrep("0e") for _, ir in hidden):
-            raise ValueError(f"`hidden_irreps` must contain even scalars (0e), got {hidden}")
+            raise ArgumentValueError(f"`hidden_irreps` must contain even scalars (0e), got {hidden}")
         self.hidden_irreps = hidden
         self.attr_irreps = o3.Irreps.spherical_harmonics(lmax_attr)
         node_in = o3.Irreps(f"1x1o + {node_dim}x0e")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import integer, positive, positive_int
 
 __all__ = ["fully_connected_graph", "knn_graph", "radius_graph", "batch_positions"]
@@ -26,13 +27,13 @@ __all__ = ["fully_connected_graph", "knn_graph", "radius_graph", "batch_position
 def batch_positions(pos: Tensor, name: str = "pos") -> Tensor:
     """``pos`` ``(N, 3)`` or ``(B, N, 3)`` -> ``(B, N, 3)``, checked."""
     if not isinstance(pos, Tensor):
-        raise TypeError(f"`{name}` must be a torch.Tensor, got {type(pos).__name__}")
+        raise ArgumentTypeError(f"`{name}` must be a torch.Tensor, got {type(pos).__name__}")
     if pos.dim() == 2:
         pos = pos.unsqueeze(0)
     if pos.dim() != 3 or pos.shape[-1] != 3 or pos.shape[1] < 2:
-        raise ValueError(f"`{name}` must have shape (N, 3) or (B, N, 3) with N >= 2, got {tuple(pos.shape)}")
+        raise ArgumentValueError(f"`{name}` must have shape (N, 3) or (B, N, 3) with N >= 2, got {tuple(pos.shape)}")
     if not bool(torch.isfinite(pos).all()):
-        raise ValueError(f"`{name}` must be finite")
+        raise ArgumentValueError(f"`{name}` must be finite")
     return pos
 
 
@@ -123,6 +124,6 @@ def radius_graph(pos: Tensor, r: float, *, max_num_neighbors: int | None = None)
         positive_int("max_num_neighbors", max_num_neighbors)
         most = int(mask.sum(-1).max())
         if most > max_num_neighbors:
-            raise ValueError(f"a node has {most} neighbours within r={r}, more than `max_num_neighbors`="
+            raise ArgumentValueError(f"a node has {most} neighbours within r={r}, more than `max_num_neighbors`="
                              f"{max_num_neighbors}; raise the cap (or pass None) rather than drop neighbours")
     return _flatten(mask)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from physwm._errors import ArgumentValueError
 from physwm._validate import positive_int
 
 __all__ = ["MLP", "activation"]
@@ -26,7 +27,7 @@ def activation(name: str) -> nn.Module:
     try:
         return _ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}") from None
+        raise ArgumentValueError(f"unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}") from None
 
 
 class MLP(nn.Module):
@@ -68,5 +69,5 @@ class MLP(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if x.shape[-1] != self.in_dim:
-            raise ValueError(f"MLP input must have shape (*batch, {self.in_dim}), got {tuple(x.shape)}")
+            raise ArgumentValueError(f"`x` (the MLP input) must have shape (*batch, {self.in_dim}), got {tuple(x.shape)}")
         return self.net(x)

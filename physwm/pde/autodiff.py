@@ -31,6 +31,7 @@ from typing import Protocol
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import integer
 
 __all__ = ["partial", "grad", "laplacian", "divergence", "SeparableContext", "SeparableValue", "SeparableCoordinates"]
@@ -73,7 +74,7 @@ class SeparableCoordinates(_SeparableTensor):
 def _check(u: Tensor, x: Tensor) -> None:
     for name, v in (("u", u), ("x", x)):
         if not isinstance(v, Tensor):
-            raise TypeError(f"`{name}` must be a torch.Tensor, got {type(v).__name__}")
+            raise ArgumentTypeError(f"`{name}` must be a torch.Tensor, got {type(v).__name__}")
 
 
 def _scalar_coordinate(u: Tensor, x: Tensor) -> bool:
@@ -89,13 +90,13 @@ def _components(u: Tensor, x: Tensor, scalar_x: bool) -> int | None:
     if u.shape[:-1] == points:
         return u.shape[-1]
     layout = "(*points,)" if scalar_x else "(*points, d)"
-    raise ValueError(f"`u` must have shape (*points,) or (*points, m) for coordinates `x` of shape {layout}; "
+    raise ArgumentValueError(f"`u` must have shape (*points,) or (*points, m) for coordinates `x` of shape {layout}; "
                      f"got u {tuple(u.shape)} and x {tuple(x.shape)}")
 
 
 def _reverse_partial(u: Tensor, x: Tensor, axis: int | None) -> Tensor:
     if not x.requires_grad:
-        raise ValueError("`x` must require grad and `u` be computed from it (use model.collocation(x, t), "
+        raise ArgumentValueError("`x` must require grad and `u` be computed from it (use model.collocation(x, t), "
                          "or x.requires_grad_() before evaluating the model)")
     scalar_x = axis is None
     m = _components(u, x, scalar_x)
@@ -139,7 +140,7 @@ def partial(u: Tensor, x: Tensor, axis: int | None = None, order: int = 1) -> Te
     integer("order", order, minimum=0)
     scalar_x = _scalar_coordinate(u, x) if axis is None else False
     if axis is None and not scalar_x:
-        raise ValueError(f"`axis` is required when `x` has a trailing coordinate axis (x {tuple(x.shape)}, "
+        raise ArgumentValueError(f"`axis` is required when `x` has a trailing coordinate axis (x {tuple(x.shape)}, "
                          f"u {tuple(u.shape)}); pass axis=None only for one coordinate per point, such as t")
     if axis is not None:
         integer("axis", axis, minimum=0, maximum=x.shape[-1] - 1)
@@ -147,7 +148,7 @@ def partial(u: Tensor, x: Tensor, axis: int | None = None, order: int = 1) -> Te
         return u
     if isinstance(u, SeparableValue) or isinstance(x, SeparableCoordinates):
         if not (isinstance(u, SeparableValue) and isinstance(x, SeparableCoordinates)) or u._context is not x._context:
-            raise ValueError("a separable field must be differentiated with respect to the coordinates of the same "
+            raise ArgumentValueError("a separable field must be differentiated with respect to the coordinates of the same "
                              "model call (the u, x, t that SeparablePINN.collocation returned)")
         orders = list(u._index)
         orders[x._index[0 if axis is None else axis]] += order
@@ -165,7 +166,7 @@ def grad(u: Tensor, x: Tensor) -> Tensor:
     """
     _check(u, x)
     if u.shape != x.shape[:-1]:
-        raise ValueError(f"`grad` needs a scalar field u of shape {tuple(x.shape[:-1])}, got {tuple(u.shape)}")
+        raise ArgumentValueError(f"`grad` needs a scalar field u of shape {tuple(x.shape[:-1])}, got {tuple(u.shape)}")
     return torch.stack([partial(u, x, a) for a in range(x.shape[-1])], dim=-1)
 
 
@@ -188,6 +189,6 @@ def divergence(u: Tensor, x: Tensor) -> Tensor:
     """
     _check(u, x)
     if u.shape != x.shape:
-        raise ValueError(f"`divergence` needs a vector field u of shape {tuple(x.shape)} (one component per axis), "
+        raise ArgumentValueError(f"`divergence` needs a vector field u of shape {tuple(x.shape)} (one component per axis), "
                          f"got {tuple(u.shape)}")
     return sum(partial(u, x, a)[..., a] for a in range(x.shape[-1]))

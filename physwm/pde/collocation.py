@@ -40,7 +40,7 @@ def _unit_points(n: int, d: int, sampler: str, generator: torch.Generator | None
         return torch.as_tensor(points, dtype=torch.float64)
     per_axis = max(1, round(n ** (1 / d)))
     if per_axis**d != n:
-        raise ValueError(f"a 'grid' of {d}-D points needs n = k**{d} for an integer k, got n={n}")
+        raise ArgumentValueError(f"a 'grid' of {d}-D points needs n = k**{d} for an integer k, got n={n}")
     axis = (torch.arange(per_axis, dtype=torch.float64) + 0.5) / per_axis
     return torch.cartesian_prod(*[axis] * d).reshape(n, d)
 
@@ -64,9 +64,9 @@ class Box:
     def __init__(self, lower: Sequence[float], upper: Sequence[float]):
         lower, upper = [float(v) for v in lower], [float(v) for v in upper]
         if len(lower) != len(upper) or not lower:
-            raise ValueError(f"`lower` and `upper` must have the same non-zero length, got {len(lower)} and {len(upper)}")
+            raise ArgumentValueError(f"`lower` and `upper` must have the same non-zero length, got {len(lower)} and {len(upper)}")
         if not all(math.isfinite(a) and math.isfinite(b) and b > a for a, b in zip(lower, upper)):
-            raise ValueError(f"every side needs finite bounds with upper > lower, got lower={lower}, upper={upper}")
+            raise ArgumentValueError(f"every side needs finite bounds with upper > lower, got lower={lower}, upper={upper}")
         self.lower, self.upper = tuple(lower), tuple(upper)
 
     @property
@@ -114,7 +114,7 @@ class Box:
         """
         ns = [n] * self.dim if isinstance(n, int) else list(n)
         if len(ns) != self.dim:
-            raise ValueError(f"`n` must be an int or one count per axis ({self.dim}), got {n!r}")
+            raise ArgumentValueError(f"`n` must be an int or one count per axis ({self.dim}), got {n!r}")
         choice("sampler", sampler, SAMPLERS)
         out = []
         for a, k in enumerate(ns):
@@ -138,7 +138,7 @@ class Box:
             raise ArgumentValueError("`sampler` for boundary points must be 'uniform' or 'sobol', got 'grid'")
         axes = list(range(self.dim)) if axes is None else list(axes)
         if not axes or any(not isinstance(a, int) or not 0 <= a < self.dim for a in axes):
-            raise ValueError(f"`axes` must be non-empty ints in [0, {self.dim}), got {axes!r}")
+            raise ArgumentValueError(f"`axes` must be non-empty ints in [0, {self.dim}), got {axes!r}")
         areas = torch.tensor([self.volume / self.lengths[a] for a in axes for _ in (0, 1)], dtype=torch.float64)
         face = torch.multinomial(areas / areas.sum(), n, replacement=True, generator=generator)
         unit = _unit_points(n, self.dim, choice("sampler", sampler, SAMPLERS), generator)
@@ -151,7 +151,7 @@ class Box:
         """Evenly spaced 1-D coordinates per axis (``endpoint=False`` for a periodic grid ``l + j L / n``)."""
         ns = [n] * self.dim if isinstance(n, int) else list(n)
         if len(ns) != self.dim:
-            raise ValueError(f"`n` must be an int or one count per axis ({self.dim}), got {n!r}")
+            raise ArgumentValueError(f"`n` must be an int or one count per axis ({self.dim}), got {n!r}")
         out = []
         for a, k in enumerate(ns):
             positive_int("n", k)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm.pde.collocation import Box
 
 __all__ = ["PDEProblem"]
@@ -58,20 +59,20 @@ class PDEProblem:
 
     def __post_init__(self) -> None:
         if not callable(self.residual):
-            raise TypeError(f"`residual` must be callable as residual(u, x, t), got {type(self.residual).__name__}")
+            raise ArgumentTypeError(f"`residual` must be callable as residual(u, x, t), got {type(self.residual).__name__}")
         if not isinstance(self.domain, Box):
-            raise TypeError(f"`domain` must be a physwm.pde.Box, got {type(self.domain).__name__}")
+            raise ArgumentTypeError(f"`domain` must be a physwm.pde.Box, got {type(self.domain).__name__}")
         if self.time is not None:
             t0, t1 = (float(v) for v in self.time)
             if not t1 > t0:
-                raise ValueError(f"`time` must be (t0, t1) with t1 > t0, got {self.time!r}")
+                raise ArgumentValueError(f"`time` must be (t0, t1) with t1 > t0, got {self.time!r}")
             self.time = (t0, t1)
         elif self.initial is not None:
-            raise ValueError("`initial` needs a `time` interval")
+            raise ArgumentValueError("`initial` needs a `time` interval")
         for name in ("initial", "boundary", "exact"):
             v = getattr(self, name)
             if v is not None and not callable(v):
-                raise TypeError(f"`{name}` must be callable or None, got {type(v).__name__}")
+                raise ArgumentTypeError(f"`{name}` must be callable or None, got {type(v).__name__}")
 
     @property
     def spacetime(self) -> Box:
@@ -95,7 +96,7 @@ class PDEProblem:
             return u
         if u.dim() == ref.dim() and u.shape[:-1] == ref.shape[:-1] and ref.shape[-1] <= u.shape[-1]:
             return u[..., : ref.shape[-1]]
-        raise ValueError(f"data of shape {tuple(ref.shape)} do not match the model output {tuple(u.shape)} "
+        raise ArgumentValueError(f"data of shape {tuple(ref.shape)} do not match the model output {tuple(u.shape)} "
                          "(they may give the leading components only)")
 
     def residual_terms(self, u: Tensor, x: Tensor, t: Tensor | None) -> list[Tensor]:
@@ -103,5 +104,5 @@ class PDEProblem:
         r = self.residual(u, x, t)
         terms = list(r) if isinstance(r, (tuple, list)) else [r]
         if not terms or not all(isinstance(v, Tensor) for v in terms):
-            raise TypeError(f"`residual(u, x, t)` must return a tensor or a tuple of tensors, got {type(r).__name__}")
+            raise ArgumentTypeError(f"`residual(u, x, t)` must return a tensor or a tuple of tensors, got {type(r).__name__}")
         return terms

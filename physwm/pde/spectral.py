@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = ["wavenumbers", "gradient", "divergence", "laplacian", "poisson_solve", "leray_project", "grid",
            "fourier_interpolate", "project_integral"]
 
@@ -29,7 +31,7 @@ Lengths = float | Sequence[float]
 
 def _check_dim(dim: int) -> int:
     if dim not in (2, 3) or isinstance(dim, bool):
-        raise ValueError(f"`dim` must be 2 or 3 (spatial dimensions), got {dim!r}")
+        raise ArgumentValueError(f"`dim` must be 2 or 3 (spatial dimensions), got {dim!r}")
     return dim
 
 
@@ -39,26 +41,26 @@ def _lengths(lengths: Lengths, dim: int) -> tuple[float, ...]:
     else:
         out = tuple(float(v) for v in lengths)
         if len(out) != dim:
-            raise ValueError(f"`lengths` must give one box length per axis ({dim}), got {len(out)}: {list(out)}")
+            raise ArgumentValueError(f"`lengths` must give one box length per axis ({dim}), got {len(out)}: {list(out)}")
     if not all(v > 0 and math.isfinite(v) for v in out):
-        raise ValueError(f"`lengths` must be positive and finite, got {list(out)}")
+        raise ArgumentValueError(f"`lengths` must be positive and finite, got {list(out)}")
     return out
 
 
 def _check_field(name: str, f: Tensor, dim: int, vector: bool) -> Tensor:
     if not isinstance(f, Tensor):
-        raise TypeError(f"`{name}` must be a torch.Tensor, got {type(f).__name__}")
+        raise ArgumentTypeError(f"`{name}` must be a torch.Tensor, got {type(f).__name__}")
     if not f.is_floating_point():
-        raise TypeError(f"`{name}` must have a real floating dtype, got {f.dtype}")
+        raise ArgumentTypeError(f"`{name}` must have a real floating dtype, got {f.dtype}")
     need = dim + int(vector)
     if f.dim() < need:
         layout = f"(*batch, {dim}, n_1, ..., n_{dim})" if vector else f"(*batch, n_1, ..., n_{dim})"
-        raise ValueError(f"`{name}` must have shape {layout}, got {tuple(f.shape)}")
+        raise ArgumentValueError(f"`{name}` must have shape {layout}, got {tuple(f.shape)}")
     if vector and f.shape[-dim - 1] != dim:
-        raise ValueError(f"`{name}` must be a vector field (*batch, {dim}, n_1, ..., n_{dim}) with {dim} components, "
+        raise ArgumentValueError(f"`{name}` must be a vector field (*batch, {dim}, n_1, ..., n_{dim}) with {dim} components, "
                          f"got {f.shape[-dim - 1]} components in shape {tuple(f.shape)}")
     if any(n < 2 for n in f.shape[-dim:]):
-        raise ValueError(f"`{name}` needs at least 2 grid points per axis, got grid {tuple(f.shape[-dim:])}")
+        raise ArgumentValueError(f"`{name}` needs at least 2 grid points per axis, got grid {tuple(f.shape[-dim:])}")
     return f
 
 
@@ -87,7 +89,7 @@ def wavenumbers(shape: Sequence[int], lengths: Lengths = 2 * math.pi, *, dtype: 
     shape = tuple(int(n) for n in shape)
     dim = _check_dim(len(shape))
     if any(n < 2 for n in shape):
-        raise ValueError(f"`shape` needs at least 2 points per axis, got {shape}")
+        raise ArgumentValueError(f"`shape` needs at least 2 points per axis, got {shape}")
     lens = _lengths(lengths, dim)
     ks = []
     for a, (n, length) in enumerate(zip(shape, lens)):
@@ -225,7 +227,7 @@ def poisson_solve(rhs: Tensor, *, dim: int, lengths: Lengths = 2 * math.pi, subt
         scale = rhs.detach().abs().amax(spatial).clamp_min(torch.finfo(rhs.dtype).tiny)
         worst = float((mean / scale).max()) if mean.numel() else 0.0
         if worst > 100 * torch.finfo(rhs.dtype).eps * math.prod(shape) ** 0.5:
-            raise ValueError(f"`rhs` must have zero mean for a periodic solution to exist (mean/max = {worst:.2e}); "
+            raise ArgumentValueError(f"`rhs` must have zero mean for a periodic solution to exist (mean/max = {worst:.2e}); "
                              "pass subtract_mean=True to solve for rhs - mean(rhs)")
     k2 = sum(k**2 for k in ks)
     inv = torch.where(k2 > 0, -1.0 / torch.where(k2 > 0, k2, torch.ones_like(k2)), torch.zeros_like(k2))
@@ -308,7 +310,7 @@ def fourier_interpolate(f: Tensor, x: Tensor, *, dim: int, lengths: Lengths = 2 
     shape = tuple(f.shape[-dim:])
     batch = f.shape[:-dim]
     if not isinstance(x, Tensor) or x.dim() < 2 or x.shape[-1] != dim:
-        raise ValueError(f"`x` must have shape (P, {dim}) or (*batch, P, {dim}), got "
+        raise ArgumentValueError(f"`x` must have shape (P, {dim}) or (*batch, P, {dim}), got "
                          f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
     x = x.to(f.dtype).expand(*batch, *x.shape[-2:])
     fh = torch.fft.fftn(f, dim=tuple(range(-dim, 0)))
@@ -357,11 +359,11 @@ def project_integral(u: Tensor, total: float | Tensor, *, weights: Tensor | floa
     """
     dims = tuple(dims)
     if not dims:
-        raise ValueError("`dims` must name at least one grid dimension")
+        raise ArgumentValueError("`dims` must name at least one grid dimension")
     w = torch.as_tensor(weights, dtype=u.dtype, device=u.device) * torch.ones_like(u)
     wsum = w.sum(dims, keepdim=True)
     if not bool((wsum > 0).all()):
-        raise ValueError("`weights` must have a positive sum")
+        raise ArgumentValueError("`weights` must have a positive sum")
     q = torch.as_tensor(total, dtype=u.dtype, device=u.device)
     q = q.reshape(*q.shape, *([1] * len(dims)))
     return u + (q - (w * u).sum(dims, keepdim=True)) / wsum

@@ -84,7 +84,7 @@ class NavierStokes2D(System):
     def state(self, omega: Tensor) -> Tensor:
         """``(*batch, n, n)`` -> ``(*batch, n*n)``."""
         if omega.shape[-2:] != (self.n, self.n):
-            raise ValueError(f"`omega` must have shape (*batch, {self.n}, {self.n}), got {tuple(omega.shape)}")
+            raise ArgumentValueError(f"`omega` must have shape (*batch, {self.n}, {self.n}), got {tuple(omega.shape)}")
         return omega.reshape(*omega.shape[:-2], self.n * self.n)
 
     def grid(self, *, dtype: torch.dtype = torch.float64, device=None) -> tuple[Tensor, Tensor]:
@@ -158,7 +158,7 @@ class NavierStokes2D(System):
         r"""The exact Taylor-Green state at times ``t`` (any shape): :math:`\omega = -2Ak\cos kx\cos ky\, e^{-2\nu k^2 t}`
         (``k`` in units of :math:`2\pi/L`). Shape ``(*t.shape, n*n)``; valid without forcing and drag."""
         if self.forcing is not None or self.drag:
-            raise ValueError("the Taylor-Green vortex is an exact solution only without forcing and drag")
+            raise ArgumentValueError("the Taylor-Green vortex is an exact solution only without forcing and drag")
         x, yy = self.grid(dtype=t.dtype, device=t.device)
         kk = 2 * math.pi * k / self.length
         decay = torch.exp(-2 * self.nu * kk**2 * t)[..., None, None]
@@ -184,7 +184,7 @@ class NavierStokes2D(System):
         ``exact`` gives the velocity components only; compare ``u[..., :2]``.
         """
         if self.forcing is not None or self.drag:
-            raise ValueError("the Taylor-Green vortex is an exact solution only without forcing and drag")
+            raise ArgumentValueError("the Taylor-Green vortex is an exact solution only without forcing and drag")
 
         def residual(w: Tensor, x: Tensor, t: Tensor) -> tuple[Tensor, ...]:
             u, v = w[..., 0], w[..., 1]
@@ -202,7 +202,7 @@ class NavierStokes2D(System):
     def kolmogorov_laminar(self, *, dtype: torch.dtype = torch.float64, device=None) -> Tensor:
         r"""The laminar steady state :math:`\omega = -\chi k_f\cos(k_f y)/(\nu k_f^2 + \mu)`, shape ``(n*n,)``."""
         if self.forcing != "kolmogorov":
-            raise ValueError("kolmogorov_laminar needs forcing='kolmogorov'")
+            raise ArgumentValueError("kolmogorov_laminar needs forcing='kolmogorov'")
         kf = 2 * math.pi * self.forcing_wavenumber / self.length
         return self.state(self.forcing_vorticity(dtype=dtype, device=device) / (self.nu * kf**2 + self.drag))
 

@@ -285,7 +285,7 @@ class HenonHeiles(SeparableHamiltonianSystem):
         """States of total energy ``energy`` (``0 < energy < 1/6``): ``q`` uniform in a disc of radius
         0.3 with ``V(q) < energy``, momentum of the remaining energy in a random direction."""
         if not (0 < energy < 1 / 6):
-            raise ValueError(f"`energy` must lie in (0, 1/6) for bounded Henon-Heiles motion, got {energy}")
+            raise ArgumentValueError(f"`energy` must lie in (0, 1/6) for bounded Henon-Heiles motion, got {energy}")
         out = []
         while sum(len(o) for o in out) < n:
             u = uniform(4 * n, 3, [0.0, 0.0, 0.0], [1.0, 2 * math.pi, 2 * math.pi], generator=generator,

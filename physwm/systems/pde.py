@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentValueError
 from physwm._validate import choice, positive
 from physwm.pde import Box, PDEProblem, wavenumbers
 from physwm.pde import autodiff as ad
@@ -52,16 +53,16 @@ class HeatEquation:
         alpha, boundary = positive("alpha", alpha), choice("boundary", boundary, ("periodic", "dirichlet"))
         lengths = tuple(float(v) for v in lengths)
         if len(lengths) != 2 or not all(v > 0 for v in lengths):
-            raise ValueError(f"`lengths` must be two positive box lengths (L_x, L_y), got {lengths}")
+            raise ArgumentValueError(f"`lengths` must be two positive box lengths (L_x, L_y), got {lengths}")
         modes = [tuple(int(v) for v in m) for m in modes]
         if len(modes) != len(amplitudes) or not modes or any(len(m) != 2 for m in modes):
-            raise ValueError(f"`modes` (pairs (m, n)) and `amplitudes` must have the same non-zero length, "
+            raise ArgumentValueError(f"`modes` (pairs (m, n)) and `amplitudes` must have the same non-zero length, "
                              f"got {len(modes)} and {len(amplitudes)}")
         if boundary == "dirichlet":
             if any(m < 1 or n < 1 for m, n in modes):
-                raise ValueError(f"Dirichlet modes need m, n >= 1 (sin(m pi x / L) vanishes on the walls), got {modes}")
+                raise ArgumentValueError(f"Dirichlet modes need m, n >= 1 (sin(m pi x / L) vanishes on the walls), got {modes}")
             if mean != 0.0:
-                raise ValueError("`mean` must be 0 with Dirichlet walls (u = 0 on the boundary)")
+                raise ArgumentValueError("`mean` must be 0 with Dirichlet walls (u = 0 on the boundary)")
         self.alpha, self.lengths, self.boundary = float(alpha), lengths, boundary
         self.modes, self.amplitudes, self.mean = modes, [float(a) for a in amplitudes], float(mean)
 
@@ -137,7 +138,7 @@ class HeatEquation:
             ValueError: Dirichlet boundary (use the sine modes).
         """
         if self.boundary != "periodic":
-            raise ValueError("evolve_spectral needs boundary='periodic'")
+            raise ArgumentValueError("evolve_spectral needs boundary='periodic'")
         kx, ky = wavenumbers(u0.shape[-2:], self.lengths, dtype=u0.dtype, device=u0.device)
         decay = torch.exp(-self.alpha * (kx**2 + ky**2) * torch.as_tensor(t, dtype=u0.dtype, device=u0.device))
         return torch.fft.irfftn(torch.fft.rfftn(u0, dim=(-2, -1)) * decay, s=u0.shape[-2:], dim=(-2, -1))

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import real
 from physwm.systems.base import HamiltonianSystem, System, uniform
 
@@ -35,10 +36,10 @@ def _symbols(name: str, syms: Any) -> list:
     if isinstance(syms, sp.Symbol):
         syms = [syms]
     if isinstance(syms, (str, bytes)) or not isinstance(syms, Sequence) or not syms:
-        raise TypeError(f"`{name}` must be a sympy Symbol or a non-empty sequence of Symbols, got {syms!r}")
+        raise ArgumentTypeError(f"`{name}` must be a sympy Symbol or a non-empty sequence of Symbols, got {syms!r}")
     bad = [s for s in syms if not isinstance(s, sp.Symbol)]
     if bad:
-        raise TypeError(f"`{name}` must hold sympy Symbols, got {bad!r}")
+        raise ArgumentTypeError(f"`{name}` must hold sympy Symbols, got {bad!r}")
     return list(syms)
 
 
@@ -46,7 +47,7 @@ def _symbol_pair(names: tuple[str, str], a: Any, b: Any) -> tuple[list, list]:
     """Coordinates and their conjugates (momenta or velocities): Symbols, as many of each."""
     sa, sb = _symbols(names[0], a), _symbols(names[1], b)
     if len(sa) != len(sb):
-        raise ValueError(f"`{names[0]}` and `{names[1]}` must have the same number of symbols, got {len(sa)} and {len(sb)}")
+        raise ArgumentValueError(f"`{names[0]}` and `{names[1]}` must have the same number of symbols, got {len(sa)} and {len(sb)}")
     return sa, sb
 
 
@@ -57,26 +58,26 @@ def _prepare(expr: Any, what: str, coords: list, params: Mapping | None):
     try:
         expr = sp.sympify(expr)
     except (sp.SympifyError, TypeError) as err:
-        raise TypeError(f"`{what}` must be a sympy expression, got {type(expr).__name__}") from err
+        raise ArgumentTypeError(f"`{what}` must be a sympy expression, got {type(expr).__name__}") from err
     subs = {}
     for k, v in (params or {}).items():
         sym = sp.Symbol(k) if isinstance(k, str) else k
         if not isinstance(sym, sp.Symbol):
-            raise TypeError(f"`params` keys must be sympy Symbols or names, got {k!r}")
+            raise ArgumentTypeError(f"`params` keys must be sympy Symbols or names, got {k!r}")
         subs[sym] = real(f"params[{sym}]", v)
     if len(set(coords)) != len(coords):
-        raise ValueError(f"the coordinate symbols must be distinct, got {coords}")
+        raise ArgumentValueError(f"the coordinate symbols must be distinct, got {coords}")
     clash = set(subs) & set(coords)
     if clash:
-        raise ValueError(f"`params` must not set the coordinates {sorted(map(str, clash))}")
+        raise ArgumentValueError(f"`params` must not set the coordinates {sorted(map(str, clash))}")
     expr = expr.subs(subs)
     free = expr.free_symbols - set(coords)
     if free:
-        raise ValueError(f"`{what}` has symbols {sorted(map(str, free))} that are neither coordinates nor in `params`; "
+        raise ArgumentValueError(f"`{what}` has symbols {sorted(map(str, free))} that are neither coordinates nor in `params`; "
                          "give them values in `params`")
     unknown = {type(f).__name__ for f in expr.atoms(sp.Function)} - set(_TORCH_FUNCTIONS)
     if unknown:
-        raise ValueError(f"`{what}` uses functions without a torch translation: {sorted(unknown)}; supported: "
+        raise ArgumentValueError(f"`{what}` uses functions without a torch translation: {sorted(unknown)}; supported: "
                          f"{sorted(_TORCH_FUNCTIONS)}")
     return expr
 
