@@ -46,7 +46,11 @@ class IntegrationError(PhyswmError, RuntimeError):
         self.t = float(t)
         self.step = int(step)
         self.dt = float(dt)
+        self.message = message
         super().__init__(f"{message} (at t={self.t:.6g}, step {self.step}, dt={self.dt:.6g})")
+
+    def __reduce__(self):  # keyword-only attributes: pickled (e.g. across processes) by name
+        return _rebuild, (type(self), self.message, {"t": self.t, "step": self.step, "dt": self.dt})
 
 
 class TrainingError(PhyswmError, RuntimeError):
@@ -63,7 +67,11 @@ class TrainingError(PhyswmError, RuntimeError):
         self.step = int(step)
         self.term = str(term)
         self.value = float(value)
+        self.message = message
         super().__init__(f"{message} (at training step {self.step}, loss term {self.term!r} = {self.value})")
+
+    def __reduce__(self):
+        return _rebuild, (type(self), self.message, {"step": self.step, "term": self.term, "value": self.value})
 
 
 class NotSeparableError(PhyswmError, TypeError):
@@ -88,3 +96,17 @@ class SingularMassMatrixError(PhyswmError, ValueError):
     def __init__(self, message: str, *, index: list[int] | None = None):
         self.index = list(index or [])
         super().__init__(message)
+
+    def __reduce__(self):
+        return _rebuild, (type(self), str(self), {"index": self.index})
+
+
+def _rebuild(cls: type, message: str, attributes: dict) -> PhyswmError:
+    return cls(message, **attributes)
+
+
+# Shown as ``physwm.ArgumentValueError`` (where users import them from) in tracebacks, not ``physwm._errors``.
+for _cls in (PhyswmError, ArgumentTypeError, ArgumentValueError, IntegrationError, TrainingError, NotSeparableError,
+             CheckpointError, DataFormatError, SingularMassMatrixError):
+    _cls.__module__ = "physwm"
+del _cls

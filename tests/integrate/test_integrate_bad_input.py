@@ -108,3 +108,15 @@ def test_rollout_of_a_model_with_the_wrong_dtype_is_an_error_not_nan():
     model = SeparableHNN(1, hidden=(8,))  # float32
     with pytest.raises(ArgumentTypeError, match="torch.float64 but SeparableHNN's parameters are torch.float32"):
         rollout(model, torch.ones(2, dtype=torch.float64), [0.0, 1.0], method="leapfrog", dt=0.1)
+
+
+def test_physwm_errors_survive_pickling_and_show_as_physwm():
+    import pickle
+
+    from physwm import SingularMassMatrixError, TrainingError
+
+    for exc in (IntegrationError("blew up", t=1.5, step=3, dt=0.1), TrainingError("nan", step=2, term="residual", value=1.0),
+                SingularMassMatrixError("singular", index=[4])):
+        back = pickle.loads(pickle.dumps(exc))  # e.g. from a worker process
+        assert type(back) is type(exc) and str(back) == str(exc) and vars(back) == vars(exc)
+        assert type(back).__module__ == "physwm"
