@@ -52,7 +52,8 @@ class HNN(nn.Module):
         return self.hamiltonian(*split_qp(model_input("y", y, self, last=2 * self.dof), self.dof))
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
-        dh_dq, dh_dp = split_qp(autograd_gradient(self.energy, model_input("y", y, self, last=2 * self.dof)))
+        y = model_input("y", y, self, last=2 * self.dof)
+        dh_dq, dh_dp = split_qp(autograd_gradient(lambda z: self.hamiltonian(*split_qp(z, self.dof)), y))
         return merge_qp(dh_dp, -dh_dq)
 
 

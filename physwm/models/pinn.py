@@ -227,10 +227,11 @@ class SeparablePINN(_Field):
 
     def _check_axes(self, axes: Sequence[Tensor]) -> list[Tensor]:
         n = self.inputs.n_axes
-        if isinstance(axes, (Tensor, str, bytes)) or not isinstance(axes, Sequence) or len(axes) != n:
-            got = f"{type(axes).__name__} of length {len(axes)}" if isinstance(axes, Sequence) else describe(axes)
-            raise ArgumentTypeError(f"`axes` must be a list of {n} 1-D coordinate tensors (space axes, then time), "
-                                    f"got {got}")
+        want = f"a list of {n} 1-D coordinate tensors (space axes, then time)"
+        if isinstance(axes, (Tensor, str, bytes)) or not isinstance(axes, Sequence):
+            raise ArgumentTypeError(f"`axes` must be {want}, got {describe(axes)}")
+        if len(axes) != n:
+            raise ArgumentValueError(f"`axes` must be {want}, got {type(axes).__name__} of length {len(axes)}")
         for a, c in enumerate(axes):
             model_input(f"axes[{a}]", c, self, shape=(-1,))
             if c.numel() == 0:
