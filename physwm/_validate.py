@@ -147,24 +147,39 @@ def all_finite(name: str, value: Tensor) -> Tensor:
     return value
 
 
+def _tracing() -> bool:
+    """Whether a value cannot be read back now: under ``torch.func`` transforms (vmap, grad, jvp), while
+    ``torch.compile`` traces, or while a CUDA graph is being captured."""
+    functorch = getattr(torch._C, "_are_functorch_transforms_active", None)
+    if functorch is not None and functorch():
+        return True
+    if torch.compiler.is_compiling():
+        return True
+    return torch.cuda.is_available() and torch.cuda.is_current_stream_capturing()
+
+
 def in_checked_call() -> bool:
-    """Whether the caller has checked the data (see :func:`inside_checked_call`): checks that need a device
-    synchronisation are skipped then."""
-    return _CHECKED_CALL.get()
+    """Whether checks that read a value back from the device are to be skipped: inside a caller that has
+    checked the data (:func:`inside_checked_call`), or where no value can be read back (``torch.func``
+    transforms, ``torch.compile`` tracing, CUDA graph capture)."""
+    return _CHECKED_CALL.get() or _tracing()
 
 
 def model_input(name: str, value: Any, module: Any, *, last: int | None = None, min_dim: int = 1,
-                shape: tuple[int, ...] | None = None) -> Tensor:
+                shape: tuple[int, ...] | None = None, convert: bool = False) -> Tensor:
     """``value`` if it can be fed to ``module``: a floating tensor of the described shape, in the dtype and
     on the device of the module's parameters (any, for ``module=None`` or one without parameters), and
     finite (unless :func:`inside_checked_call`).
 
     A dtype or device mismatch is named with both sides and the fix, instead of the matrix product's
-    ``RuntimeError`` deep inside the network.
+    ``RuntimeError`` deep inside the network; with ``convert`` (inputs such as actions, which may come in
+    any floating dtype) the value is moved to the parameters' dtype and device instead.
     """
     tensor(name, value, min_dim=min_dim, last=last, shape=shape)
     param = None if module is None else next(iter(module.parameters()), None)
-    if param is not None:
+    if param is not None and convert:
+        value = value.to(dtype=param.dtype, device=param.device)
+    elif param is not None:
         if value.dtype != param.dtype:
             raise ArgumentTypeError(f"`{name}` has dtype {value.dtype} but {type(module).__name__}'s parameters are "
                                     f"{param.dtype}: convert one (model.to({value.dtype}) or {name}.to({param.dtype}))")
@@ -172,6 +187,6 @@ def model_input(name: str, value: Any, module: Any, *, last: int | None = None, 
             raise ArgumentValueError(f"`{name}` is on {value.device} but {type(module).__name__}'s parameters are on "
                                      f"{param.device}: move one (model.to({str(value.device)!r}) or "
                                      f"{name}.to({str(param.device)!r}))")
-    if not _CHECKED_CALL.get():
+    if not in_checked_call():
         all_finite(name, value)
     return value

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
-from physwm._validate import describe
+from physwm._validate import all_finite, describe, in_checked_call
 
 __all__ = ["split_qp", "merge_qp", "flatten_particles", "unflatten_particles", "particles_to_state",
            "state_to_particles", "expand_time", "autograd_gradient"]
@@ -126,9 +126,18 @@ def expand_time(t: Tensor | float, y: Tensor) -> Tensor:
     shape ``y.shape[:-1]`` in ``y``'s dtype and on its device.
 
     Raises:
-        ArgumentValueError: ``t`` does not broadcast to the batch shape of ``y``.
+        ArgumentTypeError: ``t`` is not a real number or tensor.
+        ArgumentValueError: ``t`` does not broadcast to the batch shape of ``y``, or is not finite
+            (checked outside :func:`physwm.solve` and :func:`physwm.training.fit`, which check it themselves).
     """
+    if isinstance(t, Tensor):
+        if t.is_complex() or t.dtype == torch.bool:
+            raise ArgumentTypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
+    elif isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise ArgumentTypeError(f"`t` must be a number or a tensor of times, got {describe(t)}")
     tt = torch.as_tensor(t, dtype=y.dtype, device=y.device)
+    if not in_checked_call():
+        all_finite("t", tt)
     try:
         return tt.expand(y.shape[:-1])
     except RuntimeError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ __all__ = ["BenchConfig", "SETTINGS", "writable_folder"]
 
 
 def writable_folder(name: str, folder: str | os.PathLike) -> Path:
-    """``folder``, created if need be and checked writable by writing (and removing) a probe file.
+    """``folder``, checked writable by creating it (where missing) and a probe file in it, then removing
+    both: the check leaves nothing behind; the run creates the folder when it writes.
 
     Raises:
         ArgumentValueError: it is a file, lies under a file, or cannot be created or written.
@@ -26,12 +28,17 @@ def writable_folder(name: str, folder: str | os.PathLike) -> Path:
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise ArgumentValueError(f"`{name}` {str(path)!r} is a file, not a folder")
+    created = [p for p in (path, *path.parents) if not p.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".physwm-write-test-"):
             pass
     except OSError as exc:
         raise ArgumentValueError(f"`{name}` {str(path)!r} cannot be written: {exc.strerror or exc}") from None
+    finally:
+        for p in created:  # innermost first
+            with contextlib.suppress(OSError):
+                p.rmdir()
     return path
 
 #: Every budget of every section, per mode. ``quick`` is the default run (minutes on a 2-core CPU; measured times in docs/benchmarks.md),
@@ -139,6 +146,9 @@ class BenchConfig:
         writable_folder("out", self.out)
         if self.checkpoint_dir is not None:
             writable_folder("checkpoint_dir", self.checkpoint_dir)
+        if self.data is not None and not Path(self.data).is_dir():
+            raise ArgumentValueError(f"`data` {str(self.data)!r} is not a folder (expected one laid out like shared/data, "
+                                     "e.g. holding nbody-charged/)")
 
     def section(self, name: str) -> dict[str, Any]:
         """The budget of one section in this mode."""

@@ -80,7 +80,10 @@ def charged_rows(cfg: BenchConfig) -> tuple[list[dict[str, Any]], str]:
     for name, make in makers.items():
         torch.manual_seed(cfg.seed)
         model = make().to(device)
-        ckpt = None if cfg.checkpoint_dir is None else Path(cfg.checkpoint_dir) / f"charged_{name}_{cfg.mode}.pt"
+        ckpt = None
+        if cfg.checkpoint_dir is not None:
+            Path(cfg.checkpoint_dir).mkdir(parents=True, exist_ok=True)
+            ckpt = Path(cfg.checkpoint_dir) / f"charged_{name}_{cfg.mode}.pt"
         objective = ParticlePrediction(train, batch_size=100)  # the EGNN protocol: batches of 100, Adam 5e-4, wd 1e-12
         per_epoch = objective.steps_per_epoch()
         start = time.perf_counter()

@@ -116,7 +116,16 @@ class ParticleData:
         return self.x.shape[1]
 
     def to(self, device=None, dtype=None) -> ParticleData:
-        return replace(self, **{k: getattr(self, k).to(device=device, dtype=dtype) for k in ("x", "v", "properties", "target")})
+        """Move/cast all tensors (``device``, ``dtype`` as for :meth:`torch.Tensor.to`).
+
+        Raises:
+            ValueError: an unknown device or dtype (the message is torch's).
+        """
+        try:
+            moved = {k: getattr(self, k).to(device=device, dtype=dtype) for k in ("x", "v", "properties", "target")}
+        except (RuntimeError, TypeError) as exc:
+            raise ArgumentValueError(f"ParticleData.to(device={device!r}, dtype={dtype!r}): {exc}") from None
+        return replace(self, **moved)
 
     def subset(self, index: Tensor | slice | int) -> ParticleData:
         """The systems ``index`` (a slice, an int count from the start, or an index tensor)."""
@@ -186,7 +195,11 @@ class ParticleData:
                                      f"got irreps_out = {model.irreps_out}")
         xs, vs = [self.x], [self.v]
         for _ in range(steps):
-            nxt = self._predict(model, xs[-1], vs[-1], batch_size, graph)
+            # a system that blew up is fed zeros (a k-nearest-neighbour graph cannot be built on NaN) and its
+            # prediction set back to NaN, without reading anything back from the device
+            bad = ~(torch.isfinite(xs[-1]).all(-1).all(-1) & torch.isfinite(vs[-1]).all(-1).all(-1))[:, None, None]
+            nxt = self._predict(model, xs[-1].masked_fill(bad, 0.0), vs[-1].masked_fill(bad, 0.0), batch_size, graph)
+            nxt = nxt.masked_fill(bad, float("nan"))
             vs.append((nxt - xs[-1]) / self.interval)
             xs.append(nxt)
         return torch.stack(xs), torch.stack(vs)

@@ -138,9 +138,17 @@ class TrajectoryData:
         return (dt.abs() > factor * dt.abs().median()).nonzero().flatten()
 
     def to(self, *args: Any, **kwargs: Any) -> TrajectoryData:
-        """Move/cast all tensors, like :meth:`torch.Tensor.to`."""
-        acts = None if self.actions is None else self.actions.to(*args, **kwargs)
-        return TrajectoryData(self.t.to(*args, **kwargs), self.ys.to(*args, **kwargs), self.dydt.to(*args, **kwargs), acts)
+        """Move/cast all tensors, like :meth:`torch.Tensor.to`.
+
+        Raises:
+            ValueError: an unknown device or a target torch refuses (the message is torch's).
+        """
+        try:
+            acts = None if self.actions is None else self.actions.to(*args, **kwargs)
+            return TrajectoryData(self.t.to(*args, **kwargs), self.ys.to(*args, **kwargs), self.dydt.to(*args, **kwargs),
+                                  acts)
+        except (RuntimeError, TypeError) as exc:
+            raise ArgumentValueError(f"TrajectoryData.to{args or ''}{kwargs or ''}: {exc}") from None
 
 
 def make_trajectories(system: Any, n: int, t: Tensor, *, y0: Tensor | None = None, action: Tensor | None = None,

@@ -145,8 +145,10 @@ def invariant_error(values: Tensor, *, event_dims: int = 0, scale: Tensor | floa
     """
     event_dims = integer("event_dims", event_dims, minimum=0)
     v = _check_series("values", values, 1 + event_dims)
-    if scale is not None:
-        scale = _check_scale(scale)
+    return _invariant_error(v, event_dims, None if scale is None else _check_scale(scale))
+
+
+def _invariant_error(v: Tensor, event_dims: int, scale: Tensor | float | None) -> Tensor:
     diff = v - v[0]
     err = diff.flatten(v.dim() - event_dims).norm(dim=-1) if event_dims else diff.abs()
     return err if scale is None else err / scale
@@ -205,7 +207,7 @@ def momentum_error(p: Tensor, *, relative: bool = False) -> Tensor:
     """
     p = _check_series("p", p, 3)
     scale = _floor(p[0].norm(dim=-1).sum(-1)) if relative else None
-    return invariant_error(total_momentum(p), event_dims=1, scale=scale)
+    return _invariant_error(total_momentum(p), 1, scale)  # the scale is derived, NaN only after a blow-up
 
 
 def angular_momentum_error(q: Tensor, p: Tensor, *, relative: bool = False) -> Tensor:
@@ -222,7 +224,7 @@ def angular_momentum_error(q: Tensor, p: Tensor, *, relative: bool = False) -> T
     """
     q, p = _check_series("q", q, 3), _check_series("p", p, 3)
     scale = _floor((q[0].norm(dim=-1) * p[0].norm(dim=-1)).sum(-1)) if relative else None
-    return invariant_error(total_angular_momentum(q, p), event_dims=1, scale=scale)
+    return _invariant_error(total_angular_momentum(q, p), 1, scale)
 
 
 def observed_order(step_sizes: Sequence[float] | Tensor, errors: Sequence[float] | Tensor) -> float:

@@ -55,12 +55,20 @@ def field_relative_l2(field: Field, problem: PDEProblem, points_per_axis: int = 
     give only the leading components of a vector field (velocity without pressure) are compared on those.
 
     Raises:
-        ValueError: the problem has no ``exact`` solution.
+        TypeError: ``problem`` is not a :class:`~physwm.pde.PDEProblem`, or ``field`` has no ``predict``.
+        ValueError: the problem has no ``exact`` solution, or the exact solution vanishes on the grid
+            (no relative error to take).
     """
+    if not isinstance(problem, PDEProblem):
+        raise ArgumentTypeError(f"`problem` must be a physwm.pde.PDEProblem, got {type(problem).__name__}")
+    if not callable(getattr(field, "predict", None)):
+        raise ArgumentTypeError(f"`field` must have predict(x, t) (a physwm Field), got {type(field).__name__}")
     if problem.exact is None:
-        raise ArgumentValueError("field_relative_l2 needs a problem with an `exact` solution")
+        raise ArgumentValueError("`problem` needs an `exact` solution for field_relative_l2")
     positive_int("points_per_axis", points_per_axis), positive_int("chunk", chunk)
-    p = next(field.parameters()) if hasattr(field, "parameters") else torch.empty(0)
+    params = field.parameters() if hasattr(field, "parameters") else iter(())
+    p = next(params, None)
+    p = torch.empty(0, dtype=torch.get_default_dtype()) if p is None else p
     axes = problem.spacetime.grid(points_per_axis, dtype=p.dtype, device=p.device)
     z = torch.cartesian_prod(*axes).reshape(-1, len(axes))
     num = den = 0.0
@@ -69,6 +77,9 @@ def field_relative_l2(field: Field, problem: PDEProblem, points_per_axis: int = 
         ref = problem.exact(x, t)
         num += float(((problem.leading(field.predict(x, t), ref) - ref) ** 2).sum())
         den += float((ref**2).sum())
+    if not den > 0:
+        raise ArgumentValueError(f"`problem.exact` vanishes on the {points_per_axis}-point grid: the relative error is "
+                                 "undefined (compare absolute errors instead)")
     return math.sqrt(num / den)
 
 

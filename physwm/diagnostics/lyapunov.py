@@ -292,8 +292,9 @@ def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None) -> 
 
     Raises:
         TypeError: ``pred``, ``ref`` or ``scale`` not floating tensors.
-        ValueError: shapes that differ or have fewer than 2 dims; a ``scale`` <= 0; no ``scale`` and a
-            single sample (no spread to estimate).
+        ValueError: shapes that differ or have fewer than 2 dims; a negative or NaN ``scale`` (zero
+            entries are clamped to the smallest positive number, as an estimated zero spread is); no
+            ``scale`` and a single sample (no spread to estimate).
 
     Example:
         >>> ref = torch.tensor([[0.0, 0.0], [2.0, 2.0]])
@@ -308,9 +309,16 @@ def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None) -> 
                                      "the spread of one sample is undefined")
         scale = flat.std(0)
     else:
-        scale = check_tensor("scale", torch.as_tensor(scale, dtype=ref.dtype) if isinstance(scale, (int, float)) else scale)
-        if not bool((scale > 0).all()):
-            raise ArgumentValueError(f"`scale` must be > 0 everywhere, got {scale.tolist() if scale.numel() <= 8 else scale}")
+        if not isinstance(scale, Tensor):
+            if isinstance(scale, (str, bytes, bool)):
+                raise ArgumentTypeError(f"`scale` must be a tensor or sequence of numbers, got {scale!r}")
+            try:
+                scale = torch.as_tensor(scale, dtype=ref.dtype)
+            except (TypeError, ValueError, RuntimeError):
+                raise ArgumentTypeError(f"`scale` must be a tensor or sequence of numbers, got {scale!r}") from None
+        check_tensor("scale", scale)
+        if not bool((scale >= 0).all()):  # zero (a constant component) is clamped, as for the estimated spread
+            raise ArgumentValueError(f"`scale` must be >= 0 everywhere, got {scale.tolist() if scale.numel() <= 8 else scale}")
     scale = scale.to(dtype=ref.dtype, device=ref.device).clamp_min(torch.finfo(ref.dtype).tiny)
     return (((pred - ref) / scale) ** 2).mean(-1).sqrt()
 

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._typing import Dynamics
-from physwm._validate import describe
+from physwm._validate import describe, inside_checked_call
 
 __all__ = ["Integrator", "Solution", "step_plan", "time_grid", "checked_field"]
 
@@ -120,12 +120,12 @@ def step_plan(t: list[float], dt: float | None, dtype: torch.dtype = torch.float
 
     Between ``t[i]`` and ``t[i+1]`` the fixed-step methods take ``n_i = ceil(|t[i+1]-t[i]| / |dt|)``
     equal steps of size ``(t[i+1]-t[i]) / n_i``; every output time is therefore hit exactly, by
-    a step that is never longer than ``dt``. When the output spacing is a multiple of ``dt``
-    (the usual case) every step is ``dt``. Output times stored in ``dtype`` carry round-off of a
-    few ulps of their magnitude (in float32, ``linspace(0, 100, 1001)`` is spaced ``0.1 ± 1e-5``),
-    so a ratio ``|Δt| / |dt|`` within that round-off (plus a relative ``1e-9``) of an integer counts
-    as that integer: a spacing of ``dt`` is one step, not two. With ``dt=None`` each interval is one
-    step.
+    a step no longer than ``dt``. When the output spacing is a multiple of ``dt`` (the usual case)
+    every step is ``dt``. Output times stored in ``dtype`` carry round-off of a few ulps of their
+    magnitude (in float32, ``linspace(0, 100, 1001)`` is spaced ``0.1 ± 1e-5``), so a ratio
+    ``|Δt| / |dt|`` within that round-off (plus a relative ``1e-9``, and at most 0.01) of an integer
+    counts as that integer: a spacing of ``dt`` is one step, not two, and a step may exceed ``dt`` by
+    that round-off, never by more than 1%. With ``dt=None`` each interval is one step.
 
     Args:
         t: the output times (host floats).
@@ -157,7 +157,7 @@ def step_plan(t: list[float], dt: float | None, dtype: torch.dtype = torch.float
             if not ratio <= cap:  # also catches inf and NaN
                 raise ArgumentValueError(f"`dt`={dt!r} needs {ratio:.3g} steps for the output interval [{a!r}, {b!r}], "
                                          f"more than `max_steps`={max_steps}; raise max_steps or use a larger dt")
-            slack = min(0.5, 1e-9 * ratio + 8 * eps * max(abs(a), abs(b)) / abs(dt))
+            slack = min(0.01, 1e-9 * ratio + 8 * eps * max(abs(a), abs(b)) / abs(dt))
             nearest = round(ratio)
             n = max(1, nearest if abs(ratio - nearest) <= slack else math.ceil(ratio))
         total += n
@@ -187,11 +187,14 @@ def checked_field(f: Callable[..., Tensor], name: str = "f") -> Callable[..., Te
     The check compares shapes and dtypes on the host only (no synchronisation), so it runs on every
     call: a field that returns a broadcastable wrong shape part way through a solve is caught where
     it happens instead of silently corrupting the trajectory, and one that computes in another dtype
-    than the state is refused by every method alike.
+    than the state is refused by every method alike. ``f`` runs inside
+    :func:`~physwm._validate.inside_checked_call`: a model skips its per-call finiteness check (a
+    synchronisation), forwards and in the backward passes of the adjoint and implicit midpoint alike.
     """
 
     def call(t: Tensor, y: Tensor, *args: Any) -> Tensor:
-        out = f(t, y, *args)
+        with inside_checked_call():  # also in backward passes (adjoint, implicit midpoint), outside solve's own
+            out = f(t, y, *args)
         if not isinstance(out, Tensor):
             raise ArgumentTypeError(f"`{name}(t, y)` must return a torch.Tensor, got {describe(out)}")
         if out.shape != y.shape:

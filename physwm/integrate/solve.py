@@ -74,7 +74,10 @@ def _check_t(t: Any, y0: Tensor) -> tuple[Tensor, list[float]]:
     if not isinstance(t, Tensor):
         if isinstance(t, (str, bytes)) or not isinstance(t, Sequence):
             raise ArgumentTypeError(f"`t` must be a 1-D tensor or sequence of times, got {describe(t)}")
-        t = torch.tensor(t, dtype=y0.dtype)
+        try:
+            t = torch.tensor(t, dtype=y0.dtype)
+        except (TypeError, ValueError, RuntimeError):
+            raise ArgumentTypeError(f"`t` must be a 1-D tensor or sequence of real times, got {describe(t)}") from None
     if not (t.is_floating_point() or t.dtype in (torch.int32, torch.int64)):
         raise ArgumentTypeError(f"`t` must hold real numbers, got dtype {t.dtype}")
     if t.dim() != 1:
@@ -138,11 +141,11 @@ def _action_at(action: Action, k: int, tk: Tensor, yk: Tensor) -> Tensor:
     if isinstance(action, Tensor):
         return action[k].to(dtype=yk.dtype, device=yk.device)
     u = action(tk, yk)
-    if not isinstance(u, Tensor) or u.dim() < 1:
-        raise ArgumentTypeError(f"the policy must return a tensor of shape (*batch, m), got {describe(u)}")
+    if not isinstance(u, Tensor) or u.dim() < 1 or not u.is_floating_point():
+        raise ArgumentTypeError(f"the policy must return a floating tensor of shape (*batch, m), got {describe(u)}")
     if not bool(torch.isfinite(u).all()):
         raise IntegrationError("the policy returned a non-finite action", t=float(tk), step=k, dt=0.0)
-    return u
+    return u.to(dtype=yk.dtype, device=yk.device)  # actions, like a sequence's, take the state's dtype and device
 
 
 def _solve_with_action(f, y0: Tensor, t: Tensor, plan, action: Action, integrator: Integrator, **kwargs: Any) -> Solution:
@@ -344,9 +347,7 @@ def rollout(f: Dynamics | ControlledDynamics | SeparableHamiltonian, y0: Tensor,
 
     chunk = positive_int("chunk", chunk)
     check_tensor("y0", y0, min_dim=1)
-    if not isinstance(t, Tensor):
-        t = torch.tensor(t, dtype=y0.dtype)
-    t = t.to(dtype=y0.dtype, device=y0.device)
+    t, _ = _check_t(t, y0)
     out = [y0.detach().unsqueeze(0)]
     y = y0.detach()
     with torch.no_grad():

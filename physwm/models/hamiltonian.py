@@ -148,5 +148,5 @@ class NeuralODE(nn.Module):
             raise ArgumentValueError(f"NeuralODE was built with action_dim={self.action_dim}: "
                                      + ("pass an action `u`" if u is None else "it takes no action `u`"))
         if u is not None:
-            inputs.append(model_input("u", u, self, last=self.action_dim).expand(*y.shape[:-1], self.action_dim))
+            inputs.append(model_input("u", u, self, last=self.action_dim, convert=True).to(y).expand(*y.shape[:-1], self.action_dim))
         return self.net(torch.cat(inputs, -1))

@@ -72,7 +72,7 @@ class _InputMap(nn.Module):
 def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool, module: nn.Module | None = None) -> None:
     model_input("x", x, module, last=space_dim)
     if has_time:
-        model_input("t", t, module, shape=tuple(x.shape[:-1]))
+        model_input("t", t, module, shape=tuple(x.shape[:-1]), min_dim=0)
     elif t is not None:
         raise ArgumentValueError("this model has no time axis (time=None); pass t=None")
 

@@ -162,7 +162,7 @@ class PHNN(nn.Module):
             return None
         if self.action_dim == 0:
             raise ArgumentValueError("PHNN was built with action_dim=0 but got an action `u`; build it with action_dim=m")
-        return model_input("u", u, self, last=self.action_dim).to(y)
+        return model_input("u", u, self, last=self.action_dim, convert=True).to(y)
 
     def _terms(self, t: Tensor, y: Tensor, u: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """``∇H``, ``R ∇H`` and the external input ``G u + F`` at ``y``."""

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from physwm._errors import ArgumentValueError
+from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import choice, positive_int
 
 __all__ = ["Box", "SAMPLERS"]
@@ -62,7 +62,10 @@ class Box:
     """
 
     def __init__(self, lower: Sequence[float], upper: Sequence[float]):
-        lower, upper = [float(v) for v in lower], [float(v) for v in upper]
+        try:
+            lower, upper = [float(v) for v in lower], [float(v) for v in upper]
+        except (TypeError, ValueError):
+            raise ArgumentTypeError(f"`lower` and `upper` must be sequences of numbers, got {lower!r} and {upper!r}") from None
         if len(lower) != len(upper) or not lower:
             raise ArgumentValueError(f"`lower` and `upper` must have the same non-zero length, got {len(lower)} and {len(upper)}")
         if not all(math.isfinite(a) and math.isfinite(b) and b > a for a, b in zip(lower, upper)):

@@ -2,6 +2,7 @@ r"""A PDE problem for a physics-informed network: residual, domain, time interva
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,8 +64,11 @@ class PDEProblem:
         if not isinstance(self.domain, Box):
             raise ArgumentTypeError(f"`domain` must be a physwm.pde.Box, got {type(self.domain).__name__}")
         if self.time is not None:
-            t0, t1 = (float(v) for v in self.time)
-            if not t1 > t0:
+            try:
+                t0, t1 = (float(v) for v in self.time)
+            except (TypeError, ValueError):
+                raise ArgumentTypeError(f"`time` must be a pair of numbers (t0, t1) or None, got {self.time!r}") from None
+            if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
                 raise ArgumentValueError(f"`time` must be (t0, t1) with t1 > t0, got {self.time!r}")
             self.time = (t0, t1)
         elif self.initial is not None:

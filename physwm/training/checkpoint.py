@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import pickle
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,8 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
     renamed over ``path`` with :func:`os.replace`; the folder is ``fsync``-ed too. A crash or an
     exception at any point leaves either the old file or the new one, never a torn file. An
     exception removes its temporary file; a process killed mid-write (``kill -9``, power loss)
-    cannot, so its temporary file (named with the writer's process id) is removed by the next save
-    to the same path once that process is gone. The file gets the mode :func:`torch.save` would give
+    cannot, so its temporary file (named with the writer's host and process id) is removed by the
+    next save to the same path on that host once that process is gone. The file gets the mode :func:`torch.save` would give
     (``0666`` less the umask; an existing checkpoint keeps its own).
 
     Raises:
@@ -40,7 +42,7 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
         raise CheckpointError(f"cannot write checkpoint {str(path)!r}: it is a folder")
     _remove_stale_temporaries(path)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_temporary_prefix(path)}{_HOST}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
@@ -63,15 +65,32 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
     return path
 
 
+#: this machine, in the temporary files' names: a process id is only meaningful on the host that wrote it
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _temporary_prefix(path: Path) -> str:
+    """``.<name>.physwm-tmp.``: the marker keeps ``ck``'s temporaries apart from ``ck.1``'s."""
+    return f".{path.name}.physwm-tmp."
+
+
 def _umask() -> int:
-    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    try:  # Linux states it; reading it elsewhere means setting it, which is not thread-safe
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
 def _remove_stale_temporaries(path: Path) -> None:
-    """Remove the temporary files of earlier saves to ``path`` whose writing process no longer runs."""
-    prefix = f".{path.name}."
+    """Remove the temporary files of earlier saves to ``path`` written on this host by processes that no
+    longer run (a writer on another host sharing the folder is left alone: its process id means nothing here)."""
+    prefix = f"{_temporary_prefix(path)}{_HOST}."
     for candidate in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
         pid = candidate.name[len(prefix):].split(".", 1)[0]
         if not pid.isdigit() or int(pid) == os.getpid():

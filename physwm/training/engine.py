@@ -98,22 +98,22 @@ def _check_state(state: Any, path: Path, model: nn.Module, optimizer: torch.opti
                 not isinstance(sd[k], torch.Tensor) or sd[k].shape != own[k].shape for k in own):
             raise CheckpointError(f"{str(path)!r}: the saved {key.replace('_', ' ')} does not fit this model "
                                   "(different parameter names or shapes)")
-    _check_optimizer_state(state["optimizer"], path, optimizer)
-    history = state["history"]
-    keys = set(FitResult().history())
-    if not isinstance(history, dict) or set(history) != keys or not isinstance(history.get("steps"), int) or \
-            history["steps"] < 0 or not isinstance(history.get("terms"), dict):
-        raise CheckpointError(f"{str(path)!r}: the saved training history is not that of a physwm.fit run (expected "
-                              f"the keys {sorted(keys)})")
     if (state["scheduler"] is None) != (scheduler is None):
         raise CheckpointError(f"{str(path)!r}: saved {'with' if state['scheduler'] is not None else 'without'} a "
                               "learning-rate schedule, resumed " + ("without" if scheduler is None else "with") + " one")
+    _check_optimizer_state(state["optimizer"], path, optimizer)
+    _check_history(state["history"], path)
     return state
 
 
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _check_optimizer_state(saved: Any, path: Path, optimizer: torch.optim.Optimizer) -> None:
-    """The saved Adam state fits ``optimizer``: the same groups of parameters, and moment tensors of each
-    parameter's shape (so loading it cannot fail half way)."""
+    """The saved Adam state fits ``optimizer``: the same groups of parameters with the same settings, and for
+    every parameter with state its step and moment tensors of the parameter's shape (so neither loading it nor
+    the next step can fail half way)."""
     def bad(why: str) -> CheckpointError:
         return CheckpointError(f"{str(path)!r}: the saved optimiser state does not fit this model's parameters ({why})")
 
@@ -121,17 +121,58 @@ def _check_optimizer_state(saved: Any, path: Path, optimizer: torch.optim.Optimi
             not isinstance(saved.get("state"), dict):
         raise bad("not an optimiser state_dict")
     own = optimizer.param_groups
-    if [len(g.get("params", ())) if isinstance(g, dict) else -1 for g in saved["param_groups"]] != \
-            [len(g["params"]) for g in own]:
-        raise bad("different numbers of parameters")
+    if len(saved["param_groups"]) != len(own):
+        raise bad(f"{len(saved['param_groups'])} parameter groups, this run has {len(own)}")
+    for i, (group, mine) in enumerate(zip(saved["param_groups"], own)):
+        if not isinstance(group, dict) or not isinstance(group.get("params"), list) or \
+                len(group["params"]) != len(mine["params"]):
+            raise bad(f"group {i} holds another number of parameters")
+        missing = sorted(set(mine) - set(group))
+        if missing:
+            raise bad(f"group {i} lacks the settings {missing}")
     params = [p for g in own for p in g["params"]]
+    amsgrad = any(g.get("amsgrad") for g in own)
+    need = {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if amsgrad else set())
     for index, entry in saved["state"].items():
         if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(entry, dict):
             raise bad(f"an entry for parameter {index!r}")
-        for name, value in entry.items():
-            if isinstance(value, torch.Tensor) and value.dim() > 0 and value.shape != params[index].shape:
-                raise bad(f"{name} of parameter {index} has shape {tuple(value.shape)}, the parameter "
-                          f"{tuple(params[index].shape)}")
+        if not entry:
+            continue
+        if not need <= set(entry):
+            raise bad(f"parameter {index} lacks {sorted(need - set(entry))}")
+        for name in need - {"step"}:
+            value = entry[name]
+            if not isinstance(value, torch.Tensor) or value.shape != params[index].shape:
+                raise bad(f"{name} of parameter {index} has shape "
+                          f"{tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}, the "
+                          f"parameter {tuple(params[index].shape)}")
+        if not (isinstance(entry["step"], torch.Tensor) and entry["step"].numel() == 1) and not _number(entry["step"]):
+            raise bad(f"the step of parameter {index} is not a number")
+
+
+def _check_history(history: Any, path: Path) -> None:
+    """The saved history is a :meth:`FitResult.history` of consistent lengths and types."""
+    keys = set(FitResult().history())
+
+    def lists_of_numbers(v: Any, length: int | None = None) -> bool:
+        return isinstance(v, list) and all(_number(x) for x in v) and (length is None or len(v) == length)
+
+    ok = isinstance(history, dict) and set(history) == keys
+    if ok:
+        n = history["steps"]
+        ok = (isinstance(n, int) and not isinstance(n, bool) and n >= 0
+              and lists_of_numbers(history["train_loss"], n)
+              and all(isinstance(d, dict) and all(isinstance(k, str) and lists_of_numbers(v, n) for k, v in d.items())
+                      for d in (history["terms"], history["weights"]))
+              and isinstance(history["val_step"], list) and all(isinstance(x, int) for x in history["val_step"])
+              and lists_of_numbers(history["val_loss"], len(history["val_step"]))
+              and isinstance(history["metrics"], dict)
+              and all(isinstance(k, str) and lists_of_numbers(v) for k, v in history["metrics"].items())
+              and (history["best_step"] is None or isinstance(history["best_step"], int))
+              and _number(history["best_val_loss"]))
+    if not ok:
+        raise CheckpointError(f"{str(path)!r}: the saved training history is not that of a physwm.fit run (expected "
+                              f"the keys {sorted(keys)}, with a loss per step)")
 
 
 def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData | PDEProblem, *, steps: int = 2000,

@@ -14,8 +14,9 @@ from physwm.integrate import methods, rollout
 from physwm.systems import HarmonicOscillator
 from tests.fuzz.oracle import check_call, is_finite_input, not_tensors, tensors
 
-ARGS = ["`y0`", "`t`", "`dt`", "`rtol`", "`atol`", "`max_steps`", "`method`", "`f", "y0", "option", "implicit_",
-        "first_step", "max_step", "bogus", "separable", "`action`"]
+ARGS = ["`y0`", "`t`", "`dt`", "`rtol`", "`atol`", "`max_steps`", "`method`", "`f`", "`f(t, y)`", "`implicit_tol`",
+        "`implicit_max_iter`", "`first_step`", "`max_step`", "takes no options", "takes the options",
+        "unexpected options", "needs a separable Hamiltonian", "with `dt` takes constant steps"]
 
 
 def decay(t, y):

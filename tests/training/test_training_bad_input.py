@@ -100,13 +100,38 @@ def test_resume_with_a_mismatched_optimiser_state_changes_nothing(tmp_path):
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
 
 
-def test_resume_with_a_broken_history_is_a_checkpoint_error(tmp_path):
+def _first_moment(state):
+    return state["optimizer"]["state"][next(iter(state["optimizer"]["state"]))]
+
+
+@pytest.mark.parametrize("break_it, match", [
+    (lambda st: _first_moment(st).pop("exp_avg"), r"parameter 0 lacks \['exp_avg'\]"),
+    (lambda st: _first_moment(st).update(step="three"), "the step of parameter 0 is not a number"),
+    (lambda st: st["optimizer"]["param_groups"][0].pop("lr"), r"group 0 lacks the settings \['lr'\]"),
+    (lambda st: st["optimizer"]["param_groups"].append(dict(st["optimizer"]["param_groups"][0])), "2 parameter groups"),
+    (lambda st: st["history"].pop("train_loss"), "training history"),
+    (lambda st: st["history"].update(train_loss=5), "training history"),
+    (lambda st: st["history"].update(terms={"derivative": 3}), "training history"),
+    (lambda st: st["history"].update(best_val_loss="x"), "training history"),
+    (lambda st: st["history"].update(train_loss=[1.0]), "training history"),  # 1 loss for 3 steps
+])
+def test_resume_checks_the_whole_state_and_changes_nothing(tmp_path, break_it, match):
     path = _checkpointed(tmp_path)
     state = load_checkpoint(path)
-    del state["history"]["train_loss"]
+    break_it(state)
     save_checkpoint(state, path)
-    with pytest.raises(CheckpointError, match="training history"):
-        fit(_model(), _data(), steps=5, checkpoint=path, progress=False)
+    model = _model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(CheckpointError, match=match):
+        fit(model, _data(), steps=5, checkpoint=path, progress=False)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+
+
+def test_resume_of_an_intact_checkpoint_continues(tmp_path):
+    # the check can fail: the same checkpoint, unbroken, resumes to the end
+    path = _checkpointed(tmp_path)
+    result = fit(_model(), _data(), steps=5, checkpoint=path, progress=False)
+    assert (result.steps, result.steps_run, len(result.train_loss)) == (5, 2, 5)
 
 
 def test_resume_from_another_models_checkpoint(tmp_path):
@@ -164,11 +189,16 @@ def test_a_save_killed_midway_leaves_no_stray_file_after_the_next_save(tmp_path)
     assert torch.equal(load_checkpoint(path)["w"], torch.ones(2))
 
 
-def test_a_live_writers_temporary_file_is_left_alone(tmp_path):
+def test_only_this_hosts_dead_writers_temporaries_are_removed(tmp_path):
+    from physwm.training import checkpoint
+
     path = tmp_path / "ck.pt"
-    live = tmp_path / f".ck.pt.{os.getppid()}.abc.tmp"  # the parent process is alive
-    dead = tmp_path / ".ck.pt.999999999.abc.tmp"  # above the kernel's pid limit: never a live process
-    live.write_bytes(b"x")
-    dead.write_bytes(b"x")
+    mine = f"{checkpoint._temporary_prefix(path)}{checkpoint._HOST}"
+    live = tmp_path / f"{mine}.{os.getppid()}.abc.tmp"  # the parent process is alive
+    dead = tmp_path / f"{mine}.999999999.abc.tmp"  # above the kernel's pid limit: never a live process
+    elsewhere = tmp_path / f"{checkpoint._temporary_prefix(path)}0badcafe.999999999.abc.tmp"  # another host's writer
+    sibling = tmp_path / f"{checkpoint._temporary_prefix(tmp_path / 'ck.pt.1')}{checkpoint._HOST}.999999999.abc.tmp"
+    for f in (live, dead, elsewhere, sibling):
+        f.write_bytes(b"x")
     save_checkpoint({"w": torch.ones(2)}, path)
-    assert live.exists() and not dead.exists()
+    assert live.exists() and elsewhere.exists() and sibling.exists() and not dead.exists()
