@@ -142,8 +142,9 @@ def step_plan(t: list[float], dt: float | None, dtype: torch.dtype = torch.float
     Example:
         >>> step_plan([0.0, 0.25, 0.5], 0.1)
         [(3, 0.08333333333333333), (3, 0.08333333333333333)]
-        >>> [n for n, _ in step_plan([99.9000015258789, 100.0], 0.1, torch.float32)]
-        [1]
+        >>> n, h = step_plan((99.9000015258789, 100.0), 0.1, torch.float32)[0]  # float32 99.9 to 100: one step
+        >>> n
+        1
     """
     eps = torch.finfo(dtype).eps
     cap = math.inf if max_steps is None else max_steps
