@@ -61,14 +61,18 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch, capfd):
     assert set(res["seconds"]) == {"integrators", "pendulum", "port_hamiltonian", "double_pendulum", "nbody", "pinn"}
 
 
-def test_bench_uses_the_published_charged_set_when_given(data_dir):
+def test_bench_uses_the_published_charged_set_when_given(data_dir, tmp_path):
+    from physwm import ArgumentValueError
     from physwm.bench import BenchConfig
     from physwm.bench.nbody import charged_sets
 
     sets, source = charged_sets(BenchConfig(mode="smoke", data=str(data_dir), progress=False))
     assert "published" in source and len(sets["train"]) == 100 and sets["test"].interval == 1.0
-    _, source = charged_sets(BenchConfig(mode="smoke", data=str(data_dir / "missing"), progress=False))
+    # a data folder without nbody-charged/: the generated set; a data folder that does not exist: refused up front
+    _, source = charged_sets(BenchConfig(mode="smoke", data=str(tmp_path), progress=False))
     assert "generated" in source
+    with pytest.raises(ArgumentValueError, match="`data` .* is not a folder"):
+        BenchConfig(mode="smoke", data=str(data_dir / "missing"), progress=False)
 
 
 def test_bench_rejects_missing_cuda(tmp_path, capsys):
