@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import sys
 import tempfile
 import time
@@ -78,13 +79,10 @@ def write_results(results: dict[str, Any], out: Path) -> Path:
     text = json.dumps(results, indent=2, default=str)
     target = out / "results.json"
     try:
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=".results.", suffix=".json.tmp")
+        tmp = out / f".results.{os.getpid()}.{secrets.token_hex(4)}.json.tmp"
         try:
-            with os.fdopen(fd, "w") as fh:
+            with open(tmp, "x") as fh:  # created with the umask's mode, as write_text would
                 fh.write(text)
-            mask = os.umask(0o022)  # reading the umask means setting it: put it straight back
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):

@@ -45,6 +45,13 @@ def _floor(x: Tensor) -> Tensor:
     return x.clamp_min(torch.finfo(x.dtype).tiny)
 
 
+def _ratio(num: Tensor, den: Tensor, undefined: float = 0.0) -> Tensor:
+    """``num / den`` for ``den > 0`` (``den >= 0``); where ``den == 0``: ``undefined`` for ``num == 0``, else
+    ``±inf`` by the sign of ``num`` (a relative change of something that was zero)."""
+    limit = torch.where(num == 0, undefined, math.inf).to(num.dtype) * torch.where(num < 0, -1.0, 1.0).to(num.dtype)
+    return torch.where(den > 0, num / _floor(den), limit)
+
+
 def relative_energy_error(energies: Tensor) -> Tensor:
     r"""Relative energy error :math:`|E(t) - E(t_0)| / |E(t_0)|` along trajectories.
 
@@ -62,8 +69,7 @@ def relative_energy_error(energies: Tensor) -> Tensor:
         tensor([0.0000, 0.1000, 0.0500])
     """
     e = _check_series("energies", energies)
-    diff, e0 = (e - e[0]).abs(), e[0].abs()
-    return torch.where(e0 > 0, diff / _floor(e0), torch.where(diff == 0, 0.0, math.inf).to(e.dtype))
+    return _ratio((e - e[0]).abs(), e[0].abs())
 
 
 def energy_drift(energies: Tensor, t: Tensor) -> Tensor:
@@ -98,9 +104,8 @@ def energy_drift(energies: Tensor, t: Tensor) -> Tensor:
         raise ArgumentValueError(f"`t` must span an interval to fit a slope, got {e.shape[0]} equal times {float(t[0])!r}")
     r = e - e[0]
     tc = (t.to(r) - t.to(r).mean()).reshape(-1, *([1] * (r.dim() - 1)))
-    slope = (tc * (r - r.mean(0))).sum(0) / (tc**2).sum(0)  # of E - E0; divided by |E0| below
-    e0 = e[0].abs()
-    return torch.where(e0 > 0, slope / _floor(e0), torch.where(slope == 0, 0.0, math.inf).to(e.dtype) * slope.sign())
+    slope = (tc * (r - r.mean(0))).sum(0) / (tc**2).sum(0)  # of E - E0, made relative to |E0|
+    return _ratio(slope, e[0].abs())
 
 
 def energy_growth(energies: Tensor) -> Tensor:
@@ -118,8 +123,7 @@ def energy_growth(energies: Tensor) -> Tensor:
     e = _check_series("energies", energies, min_len=4)
     err = (e - e[0]).abs()
     half = err.shape[0] // 2
-    late, early = err[half:].amax(0), err[1:half].amax(0)
-    return torch.where(early > 0, late / _floor(early), torch.where(late > 0, math.inf, 1.0).to(e.dtype))
+    return _ratio(err[half:].amax(0), err[1:half].amax(0), undefined=1.0)
 
 
 def invariant_error(values: Tensor, *, event_dims: int = 0, scale: Tensor | float | None = None) -> Tensor:

@@ -7,8 +7,8 @@ import glob
 import hashlib
 import os
 import pickle
+import secrets
 import socket
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,11 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise CheckpointError(f"cannot write checkpoint {str(path)!r}: it is a folder")
     _remove_stale_temporaries(path)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f"{_temporary_prefix(path)}{_HOST}.{os.getpid()}.", suffix=".tmp", dir=folder)
+    tmp = folder / f"{_temporary_prefix(path)}{_HOST}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the kernel applies the umask, as for torch.save
     try:
-        os.chmod(tmp, mode)
+        if path.exists():  # an existing checkpoint keeps its own mode
+            os.chmod(tmp, path.stat().st_mode & 0o777)
         with os.fdopen(fd, "wb") as fh:
             torch.save(obj, fh)
             fh.flush()
@@ -72,19 +73,6 @@ _HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 def _temporary_prefix(path: Path) -> str:
     """``.<name>.physwm-tmp.``: the marker keeps ``ck``'s temporaries apart from ``ck.1``'s."""
     return f".{path.name}.physwm-tmp."
-
-
-def _umask() -> int:
-    try:  # Linux states it; reading it elsewhere means setting it, which is not thread-safe
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _remove_stale_temporaries(path: Path) -> None:
