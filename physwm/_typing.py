@@ -73,6 +73,25 @@ class SeparableHamiltonian(Protocol):
 
 
 @runtime_checkable
+class SeparableGradients(Protocol):
+    r"""Separable dynamics given by their gradients only: ``dq/dt = dT/dp(p)``, ``dp/dt = -dV/dq(q)``.
+
+    What the explicit splitting methods actually evaluate; for a force model whose force is
+    conservative but whose potential is not available in closed form (a central pair force
+    :math:`s(r)\,\hat r` is :math:`-\nabla \sum \Phi(r)` with :math:`\Phi' = -s`, see
+    :class:`physwm.models.NewtonianDynamics`). The splitting methods accept it like a
+    :class:`SeparableHamiltonian`; they are symplectic when ``grad_potential`` is a gradient field.
+
+    Shapes:
+        q, p: ``(*batch, n)`` -> ``(*batch, n)``.
+    """
+
+    def grad_kinetic(self, p: Tensor) -> Tensor: ...
+
+    def grad_potential(self, q: Tensor) -> Tensor: ...
+
+
+@runtime_checkable
 class Equivariant(Protocol):
     """A module that declares how its inputs and outputs transform under E(3), in e3nn's convention.
 

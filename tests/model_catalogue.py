@@ -28,6 +28,7 @@ from physwm.models import (
     SeparableHNN,
     SeparablePINN,
     StreamFunctionPINN,
+    SymbolicLagrangian,
 )
 from physwm.nn import fully_connected_graph
 from physwm.pde import Box
@@ -67,12 +68,22 @@ def _phnn_inputs(batch, gen, dtype):
 
 BOX = Box([0.0, 0.0], [2 * math.pi, 2 * math.pi])
 
+
+def _grey_box_pendulum():
+    import sympy as sp
+
+    th, w, k = sp.symbols("theta omega k")
+    return SymbolicLagrangian(w**2 / 2 + k * sp.cos(th), th, w, params={"k": 9.0}, dissipation="state", angles=(0,),
+                              hidden=(8,))
+
+
 MODELS = {
     "HNN": lambda: (HNN(1, hidden=(8,)), _state(2), (1,)),
     "SeparableHNN": lambda: (SeparableHNN(1, hidden=(8,)), _state(2), (1,)),
     "NeuralODE": lambda: (NeuralODE(2, hidden=(8,)), _state(2), (1,)),
     "LNN": lambda: (LNN(1, hidden=(8,)), _state(2), (1,)),
     "PHNN": lambda: (PHNN(1, action_dim=1, hidden=(8,)), _phnn_inputs, (1, 2)),
+    "SymbolicLagrangian": lambda: (_grey_box_pendulum(), _state(2), (1,)),
     "HamiltonianGNN": lambda: (HamiltonianGNN([1.0, 2.0], hidden=8, n_rbf=4), _state(12), (1,)),
     "NewtonianDynamics": lambda: (NewtonianDynamics(PairForceNet(1, hidden=(8,)), [1.0, 2.0]), _state(12), (1,)),
     "PairForceNet": lambda: (PairForceNet(1, edge_dim=1, hidden=(8,)), _graph(1), (0, 1, 2, 4)),

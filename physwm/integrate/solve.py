@@ -11,7 +11,7 @@ from torch import Tensor
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError, NotSeparableError
 from physwm._registry import Registry
-from physwm._typing import ControlledDynamics, Dynamics, SeparableHamiltonian
+from physwm._typing import ControlledDynamics, Dynamics, SeparableGradients, SeparableHamiltonian
 from physwm._validate import all_finite, describe, inside_checked_call, nonnegative, positive_int, real
 from physwm._validate import tensor as check_tensor
 from physwm.integrate._base import Integrator, Solution, step_plan
@@ -100,11 +100,12 @@ def _check_dynamics(f: Any, integrator: Integrator, y0: Tensor) -> None:
     """``f`` satisfies the protocol the integrator declares it requires."""
     if not callable(f):
         raise ArgumentTypeError(f"`f` must be callable as f(t, y), got {describe(f)}")
-    if not isinstance(f, integrator.requires):
+    separable_by_gradients = integrator.requires is SeparableHamiltonian and isinstance(f, SeparableGradients)
+    if not isinstance(f, integrator.requires) and not separable_by_gradients:
         if integrator.requires is SeparableHamiltonian:
             raise NotSeparableError(
                 f"method {integrator.name!r} needs a separable Hamiltonian H = T(p) + V(q): an object with "
-                f"kinetic(p) and potential(q) methods; got {type(f).__name__}. Use "
+                f"kinetic(p) and potential(q) methods, or with grad_kinetic(p) and grad_potential(q); got {type(f).__name__}. Use "
                 "method='implicit_midpoint' (symplectic for any Hamiltonian) or a Runge-Kutta method.")
         raise ArgumentTypeError(f"method {integrator.name!r} needs dynamics satisfying {integrator.requires.__name__}, "
                                 f"got {type(f).__name__}")
@@ -230,7 +231,9 @@ def solve(
     Args:
         f: dynamics ``f(t, y) -> dy/dt``. The explicit symplectic methods instead need an
             object with ``kinetic(p)`` and ``potential(q)`` (e.g. a catalogue system or a
-            :class:`~physwm.models.SeparableHNN`).
+            :class:`~physwm.models.SeparableHNN`), or with their gradients ``grad_kinetic(p)`` and
+            ``grad_potential(q)`` (:class:`~physwm._typing.SeparableGradients`, e.g. a
+            :class:`~physwm.models.NewtonianDynamics` with conservative forces).
         y0: initial state, shape ``(*batch, d)``, float32 or float64, finite.
         t: output times (same units as ``dt``), 1-D, strictly increasing or decreasing;
             converted to ``y0``'s dtype and device.

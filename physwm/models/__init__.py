@@ -11,12 +11,13 @@ from physwm.models.hamiltonian import HNN, NeuralODE, SeparableHNN
 from physwm.models.lagrangian import LNN, euler_lagrange
 from physwm.models.pinn import PINN, ConservativePINN, IntegralPINN, LerayPINN, SeparablePINN, StreamFunctionPINN
 from physwm.models.port_hamiltonian import PHNN
+from physwm.models.symbolic import SymbolicLagrangian
 
 _LAZY = {"EGNN": "egnn", "EGNNLayer": "egnn", "SEGNN": "segnn", "balanced_irreps": "segnn",
          "PairForceNet": "particles", "HamiltonianGNN": "particles", "NewtonianDynamics": "particles",
          "unordered_pairs": "particles"}
 
-__all__ = ["HNN", "SeparableHNN", "NeuralODE", "LNN", "euler_lagrange", "PHNN",
+__all__ = ["HNN", "SeparableHNN", "NeuralODE", "LNN", "euler_lagrange", "PHNN", "SymbolicLagrangian",
            "PINN", "SeparablePINN", "ConservativePINN", "LerayPINN", "StreamFunctionPINN", "IntegralPINN", *_LAZY]
 
 

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import coalesce, scatter
 
-from physwm._errors import ArgumentValueError
+from physwm._errors import ArgumentTypeError, ArgumentValueError, NotSeparableError
 from physwm._validate import integer, model_input, positive, positive_int
 from physwm._validate import tensor as check_tensor
 from physwm.models._graph_inputs import check_graph, graph_irreps_in
@@ -52,14 +52,32 @@ def unordered_pairs(edge_index: Tensor, edge_attr: Tensor | None = None) -> tupl
         return coalesce(pairs), None
     return coalesce(pairs, edge_attr[keep], reduce="mean")
 
+class _GaussianRBF(nn.Module):
+    def __init__(self, n: int, r_max: float):
+        super().__init__()
+        self.register_buffer("centres", torch.linspace(0.0, r_max, n), persistent=False)
+        self.gamma = (n / r_max) ** 2 / 2
+
+    def forward(self, r: Tensor) -> Tensor:
+        return torch.exp(-self.gamma * (r - self.centres.to(r.dtype)) ** 2)
+
 
 class PairForceNet(nn.Module):
     r"""Momentum-conserving force network: antisymmetric, central pair forces.
 
     .. math::
-        F_{ij} = s_\theta\big(\|x_i - x_j\|,\ h_i + h_j,\ h_i \odot h_j,\ e_{ij}
-                 [,\ \|v_i - v_j\|^2,\ (x_i - x_j)\cdot(v_i - v_j)]\big)\ \frac{x_i - x_j}{\|x_i - x_j\|},
-        \qquad F_i = \sum_{j > i} F_{ij} - \sum_{j < i} F_{ji}.
+        F_{ij} = s_\theta\big(\rho(r_{ij}),\ h_i + h_j,\ h_i \odot h_j,\ e_{ij}
+                 [,\ \|v_i - v_j\|^2,\ (x_i - x_j)\cdot(v_i - v_j)]\big)\ \frac{x_i - x_j}{r_{ij}},
+        \qquad F_i = \sum_{j > i} F_{ij} - \sum_{j < i} F_{ji},
+
+    with :math:`r_{ij} = \|x_i - x_j\|` and the radial features
+    :math:`\rho(r) = [r,\ \phi_1(r), \dots, \phi_K(r),\ r (r^2 + s_1^2)^{-3/2}, \dots]`: ``n_rbf``
+    Gaussian radial basis functions :math:`\phi_k` on ``[0, r_max]`` (as in SchNet, Schütt et al. 2017)
+    and softened inverse-square laws :math:`r/(r^2 + s^2)^{3/2}` for each ``s`` in ``softening_scales``
+    (the Plummer force law of softening ``s``: bounded, vanishing at ``r = 0``, ``1/r^2`` beyond ``s``).
+    A raw ``r`` alone makes a smooth MLP fit a ``1/r^2`` law poorly (it spans orders of magnitude
+    over a short range of ``r``); with these features a softened gravitational or Coulomb force is
+    close to a linear combination of the inputs.
 
     Each unordered pair is evaluated once, at edge level, and its force is added to one particle
     and subtracted from the other, so :math:`\sum_i F_i = 0` (Newton's third law) holds to
@@ -73,6 +91,10 @@ class PairForceNet(nn.Module):
         edge_dim: invariant, symmetric edge attributes ``e_ij`` (0 for none).
         hidden: hidden widths of the MLP :math:`s_\theta`.
         velocity: include the relative-velocity invariants (dissipative or magnetic-like forces).
+        n_rbf: number of Gaussian radial basis functions (0: none).
+        r_max: range of the radial basis (length units).
+        softening_scales: the softening lengths ``s`` (length units) of the ``r/(r^2 + s^2)^{3/2}`` features;
+            ``()`` for none. The default spans the softening lengths of common n-body protocols.
 
     Shapes:
         x ``(n, 3)``, v ``(n, 3)`` (ignored unless ``velocity``; may be ``None``), h ``(n, node_dim)``,
@@ -89,13 +111,28 @@ class PairForceNet(nn.Module):
         True
     """
 
-    def __init__(self, node_dim: int, edge_dim: int = 0, hidden: Sequence[int] = (64, 64), velocity: bool = False):
+    def __init__(self, node_dim: int, edge_dim: int = 0, hidden: Sequence[int] = (64, 64), velocity: bool = False,
+                 n_rbf: int = 16, r_max: float = 5.0, softening_scales: Sequence[float] = (0.05, 0.1, 0.2, 0.5, 1.0)):
         super().__init__()
         self.node_dim = positive_int("node_dim", node_dim)
         self.edge_dim = integer("edge_dim", edge_dim, minimum=0)
         self.velocity = bool(velocity)
         self.irreps_in, self.irreps_out = graph_irreps_in(node_dim, edge_dim), ["1x1o"]
-        self.net = MLP(1 + 2 * node_dim + edge_dim + 2 * int(self.velocity), 1, hidden, "silu")
+        n_rbf = integer("n_rbf", n_rbf, minimum=0)
+        self.rbf = _GaussianRBF(n_rbf, positive("r_max", r_max)) if n_rbf else None
+        scales = [positive(f"softening_scales[{k}]", v) for k, v in enumerate(softening_scales)]
+        self.register_buffer("softening_scales", torch.tensor(scales, dtype=torch.get_default_dtype()), persistent=False)
+        self.net = MLP(1 + n_rbf + len(scales) + 2 * node_dim + edge_dim + 2 * int(self.velocity), 1, hidden, "silu")
+
+    def radial_features(self, r: Tensor) -> Tensor:
+        """:math:`\rho(r)` of distances ``(E, 1)`` -> ``(E, 1 + n_rbf + len(softening_scales))``."""
+        feats = [r]
+        if self.rbf is not None:
+            feats.append(self.rbf(r))
+        if self.softening_scales.numel():
+            s2 = self.softening_scales.to(r.dtype) ** 2
+            feats.append(r / (r**2 + s2) ** 1.5)
+        return torch.cat(feats, -1)
 
     def forward(self, x: Tensor, v: Tensor | None, h: Tensor, edge_index: Tensor, edge_attr: Tensor | None = None) -> Tensor:
         if self.velocity and v is None:
@@ -108,7 +145,7 @@ class PairForceNet(nn.Module):
         if bool((r == 0).any()):
             raise ArgumentValueError("PairForceNet: two particles sit at the same position (the pair direction is "
                                      "undefined)")
-        feats = [r, h[a] + h[b], h[a] * h[b], attr]
+        feats = [self.radial_features(r), h[a] + h[b], h[a] * h[b], attr]
         if self.velocity:
             dv = v[a] - v[b]
             feats += [(dv**2).sum(-1, keepdim=True), (diff * dv).sum(-1, keepdim=True)]
@@ -130,14 +167,6 @@ def _state_irreps(n_bodies: int) -> tuple[list, list]:
     return [None, f"{2 * n_bodies}x1o"], [f"{2 * n_bodies}x1o"]
 
 
-class _GaussianRBF(nn.Module):
-    def __init__(self, n: int, r_max: float):
-        super().__init__()
-        self.register_buffer("centres", torch.linspace(0.0, r_max, n), persistent=False)
-        self.gamma = (n / r_max) ** 2 / 2
-
-    def forward(self, r: Tensor) -> Tensor:
-        return torch.exp(-self.gamma * (r - self.centres.to(r.dtype)) ** 2)
 
 
 def _cosine_envelope(r: Tensor, cutoff: float) -> Tensor:
@@ -280,43 +309,81 @@ class NewtonianDynamics(nn.Module):
     Runge-Kutta rollouts conserve every linear invariant of the dynamics, so with a force model whose
     forces sum to zero the total momentum is conserved to round-off.
 
+    **Symplectic rollouts.** With forces that depend on positions only (a :class:`PairForceNet` built
+    with ``velocity=False``, or ``conservative=True`` for another force model) the dynamics also offer
+    ``grad_kinetic(p) = p / m`` and ``grad_potential(q) = -F(q)``
+    (:class:`~physwm._typing.SeparableGradients`), so ``leapfrog`` and the Yoshida compositions
+    integrate them. A central pair force :math:`s(r_{ij})\,\hat r_{ij}` is the gradient of the pair
+    potential :math:`\sum_{i<j}\Phi(r_{ij})`, :math:`\Phi' = -s`, so these rollouts are symplectic:
+    they keep a learned energy that is never written down bounded over long horizons, and angular
+    momentum to round-off, where RK4 lets both drift through close encounters.
+
     Args:
         force_model: callable ``(x, v, h, edge_index) -> F``, shapes ``(n, 3)``.
         masses: particle masses ``(N,)``.
         node_features: invariant node features ``(N, F)`` passed as ``h``; default the masses.
         graph: ``"full"`` or an int ``k`` for a k-nearest-neighbour graph.
+        conservative: whether the forces depend on positions only (``None``: read from the force
+            model's ``velocity`` flag, ``False`` for a model without one).
 
     Shapes:
-        ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``.
+        ``y`` ``(*batch, 6N)`` -> ``(*batch, 6N)``; ``grad_kinetic``/``grad_potential``: ``(*batch, 3N)`` ->
+        ``(*batch, 3N)``.
 
     Raises:
         ValueError: bad masses or ``graph``; states of the wrong size.
+        NotSeparableError: ``grad_potential`` (a splitting method) for forces that depend on velocities.
 
     Example:
         >>> import physwm
         >>> f = NewtonianDynamics(PairForceNet(node_dim=1, hidden=(16,)), torch.ones(4))
         >>> physwm.solve(f, torch.randn(24), torch.linspace(0, 0.1, 3), method="rk4", dt=0.01).ys.shape
         torch.Size([3, 24])
+        >>> physwm.solve(f, torch.randn(24), torch.linspace(0, 0.1, 3), method="leapfrog", dt=0.01).ys.shape
+        torch.Size([3, 24])
     """
 
     def __init__(self, force_model: nn.Module, masses: Sequence[float] | Tensor, node_features: Tensor | None = None,
-                 graph: str | int = "full"):
+                 graph: str | int = "full", conservative: bool | None = None):
         super().__init__()
         m = _masses(masses)
         if graph != "full":
             integer("graph", graph, minimum=1, maximum=m.numel() - 1)
+        if conservative is not None and not isinstance(conservative, bool):
+            raise ArgumentTypeError(f"`conservative` must be a bool or None, got {type(conservative).__name__}")
+        self.conservative = (getattr(force_model, "velocity", True) is False) if conservative is None else conservative
         self.force_model, self.graph, self.n_bodies = force_model, graph, m.numel()
         self.irreps_in, self.irreps_out = _state_irreps(self.n_bodies)
         self.register_buffer("masses", m)
         self.register_buffer("node_features", m.unsqueeze(-1) if node_features is None else node_features.to(m.dtype))
+
+    def _forces(self, q: Tensor, v: Tensor | None) -> Tensor:
+        """Forces ``(B, n, 3)`` at positions ``(B, n, 3)`` (velocities ``(B, n, 3)`` or ``None``)."""
+        n, bsz = self.n_bodies, q.shape[0]
+        edge_index = fully_connected_graph(n, bsz, device=q.device) if self.graph == "full" else knn_graph(q.detach(), self.graph)
+        h = self.node_features.to(q.dtype).repeat(bsz, 1)
+        flat_v = None if v is None else v.reshape(-1, 3)
+        return self.force_model(q.reshape(-1, 3), flat_v, h, edge_index).reshape(bsz, n, 3)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:
         n = self.n_bodies
         batch_shape = model_input("y", y, self, last=6 * n).shape[:-1]
         q, p = (unflatten_particles(a, n).reshape(-1, n, 3) for a in split_qp(y, 3 * n))
         v = p / self.masses.to(y.dtype).unsqueeze(-1)
-        bsz = q.shape[0]
-        edge_index = fully_connected_graph(n, bsz, device=y.device) if self.graph == "full" else knn_graph(q.detach(), self.graph)
-        h = self.node_features.to(y.dtype).repeat(bsz, 1)
-        force = self.force_model(q.reshape(-1, 3), v.reshape(-1, 3), h, edge_index).reshape(bsz, n, 3)
+        force = self._forces(q, v)
         return merge_qp(v.flatten(-2), force.flatten(-2)).reshape(*batch_shape, 6 * n)
+
+    def grad_kinetic(self, p: Tensor) -> Tensor:
+        """``dT/dp = p / m`` of flat momenta ``(*batch, 3N)``."""
+        p = model_input("p", p, self, last=3 * self.n_bodies)
+        return (unflatten_particles(p, self.n_bodies) / self.masses.to(p.dtype).unsqueeze(-1)).flatten(-2)
+
+    def grad_potential(self, q: Tensor) -> Tensor:
+        """``dV/dq = -F(q)`` of flat positions ``(*batch, 3N)``, for position-only (conservative) forces."""
+        if not self.conservative:
+            raise NotSeparableError("NewtonianDynamics: the force model's forces may depend on velocities "
+                                    "(conservative=False), so the dynamics are not separable; use 'rk4' or 'dopri5', or "
+                                    "build it with conservative=True if the forces depend on positions only")
+        q = model_input("q", q, self, last=3 * self.n_bodies)
+        pos = unflatten_particles(q, self.n_bodies).reshape(-1, self.n_bodies, 3)
+        return -self._forces(pos, None).reshape(q.shape)

@@ -236,25 +236,31 @@ class RolloutMatching(Objective):
         method: integration method of the rollouts (any registry name).
         dt: step size of the rollouts (``None``: one step per sample interval).
         batch_size: window start indices per step (``None``: all).
+        rtol: relative tolerance on the nominal spacing within a window. The default accepts the
+            jitter of time stamps recorded in single precision (about ``1e-4`` of the spacing after
+            some seconds at 100 Hz) and refuses a missing frame (a spacing twice the nominal).
 
     Raises:
-        ValueError: no gap-free window of ``horizon + 1`` samples.
+        ValueError: no gap-free window of ``horizon + 1`` samples; ``rtol`` outside ``[0, 0.5)``.
     """
 
     name = "rollout"
     validate_with_grad = True
 
     def __init__(self, data: TrajectoryData, *, horizon: int = 10, method: str = "rk4", dt: float | None = None,
-                 batch_size: int | None = None):
+                 batch_size: int | None = None, rtol: float = 1e-3):
         self.data = _trajectory_data("data", data)
         get_method(method)  # an unknown name is refused here, not at the first step
         self.horizon, self.method = positive_int("horizon", horizon), method
         self.dt = None if dt is None else positive("dt", dt)
+        self.rtol = nonnegative("rtol", rtol)
+        if self.rtol >= 0.5:
+            raise ArgumentValueError(f"`rtol` must be below 0.5 (a missing frame doubles the spacing), got {rtol!r}")
         self.starts = self._starts(self.data)
         self.epochs = _Epochs(len(self.starts), batch_size)
 
     def _starts(self, data: TrajectoryData) -> Tensor:
-        starts = data.window_starts(self.horizon)
+        starts = data.window_starts(self.horizon, rtol=self.rtol)
         if len(starts) == 0:
             raise ArgumentValueError(f"no gap-free window of {self.horizon + 1} samples in the data ({len(data)} samples)")
         return starts

@@ -229,3 +229,20 @@ def test_fit_with_actions_trains_a_controlled_model():
     assert RolloutMatching(shifted, horizon=5, method="rk4", dt=0.01).validate(sys, None)["loss"] > 1e-8
     res = fit(model, objective, steps=5, lr=3e-3, progress=False)
     assert res.steps == 5 and all(math.isfinite(v) for v in res.train_loss)
+
+
+def test_rollout_windows_accept_single_precision_time_stamps_and_refuse_missing_frames():
+    """Recorded time stamps (float32, as in the measured double pendulum) jitter by ~1e-4 of the spacing:
+    every window is kept; a dropped frame (twice the spacing) still breaks the windows that span it."""
+    t = (torch.arange(900, dtype=torch.float64) * 0.01 + 0.003).float().double()  # 9 s at 100 Hz, float32 stamps
+    assert float(((t.diff() - 0.01).abs() / 0.01).max()) > 1e-6  # the jitter is real
+    ys = torch.stack([torch.sin(t), torch.cos(t)], -1).unsqueeze(1)
+    data = TrajectoryData(t, ys, torch.stack([torch.cos(t), -torch.sin(t)], -1).unsqueeze(1))
+    assert len(RolloutMatching(data, horizon=10).starts) == 900 - 10
+    assert len(RolloutMatching(data, horizon=10, rtol=1e-6).starts) < 890 // 2  # the old, too strict tolerance
+    keep = torch.ones(900, dtype=torch.bool)
+    keep[450] = False  # one missing frame
+    gappy = TrajectoryData(t[keep], ys[keep], data.dydt[keep])
+    assert len(RolloutMatching(gappy, horizon=10).starts) == 899 - 10 - 10
+    with pytest.raises(ValueError, match="rtol"):
+        RolloutMatching(data, horizon=10, rtol=0.5)
