@@ -49,6 +49,11 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch, capfd):
     assert {r["model"] for r in res["port_hamiltonian"]["phnn"]} == {"PHNN", "ActionMLP"}
     dp = res["double_pendulum"]
     assert {r["model"] for r in dp["simulated"]["rows"] + dp["measured"]["rows"]} == {"LNN", "HNN", "NeuralODE"}
+    split = {r["model"]: r for r in dp["measured_split"]["rows"]}
+    assert set(split) == {"point-mass fit", "LNN", "HNN", "NeuralODE", "grey box (L + R)"}
+    assert all(r["vpt"] > 0 and r["rollouts"] == 2 for r in split.values())
+    assert set(split["grey box (L + R)"]["parameters"]) == {"b", "c", "d", "e", "o1", "o2"}
+    assert "first 70% of both trials" in out
     assert "VPT" in out and "SPINN vs PINN" in out
     assert "generated" in res["nbody"]["charged_source"] and {r["model"] for r in res["nbody"]["charged"]} >= {"EGNN", "SEGNN"}
     pinn = res["pinn"]

@@ -48,7 +48,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "integrators": dict(horizon_scale=0.05),
         "pendulum": dict(steps=30, sim_steps=30, rollout_horizon=2.0),
         "port_hamiltonian": dict(horizon_scale=0.05, phnn_steps=20),
-        "double_pendulum": dict(steps=10, hidden=(16, 16), horizon=1.0, lyap_time=1.0, n_train=4, measured_horizon=0.5),
+        "double_pendulum": dict(steps=10, hidden=(16, 16), horizon=1.0, lyap_time=1.0, n_train=4, measured_horizon=0.5,
+                                split=dict(grey_box_steps=5, rollout_steps=2, starts=2, horizon=0.3)),
         "nbody": dict(epochs={"EGNN": 1, "SEGNN": 1}, n_train=100, n_valid=100, n_test=200,
                       gravity=dict(bodies=10, train_bodies=5, sims=2, fit_steps=3, roll_steps=20)),
         "pinn": dict(sizes=(8,), min_seconds=0.05, accuracy=dict(n=6, steps=5), flow=dict(n=6, steps=5, grid=32)),
@@ -59,7 +60,8 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "pendulum": dict(steps=2000, sim_steps=1000, rollout_horizon=None),
         "port_hamiltonian": dict(horizon_scale=0.5, phnn_steps=1500),
         # the measured rollouts end at 2 s: no model stays valid beyond 0.1 s on trial 1
-        "double_pendulum": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40, measured_horizon=2.0),
+        "double_pendulum": dict(steps=600, hidden=(128, 128), horizon=10.0, lyap_time=20.0, n_train=40, measured_horizon=2.0,
+                                split=dict(grey_box_steps=300, rollout_steps=100, starts=None, horizon=None)),
         "nbody": dict(epochs={"EGNN": 10, "SEGNN": 3}, n_train=3000, n_valid=500, n_test=2000,
                       gravity=dict(bodies=100, train_bodies=20, sims=16, fit_steps=200, roll_steps=200)),
         "pinn": dict(sizes=(32, 48), min_seconds=0.5, accuracy=dict(n=16, steps=100), flow=dict(n=12, steps=100, grid=64)),
@@ -69,7 +71,7 @@ SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "pendulum": dict(steps=10000, sim_steps=10000, rollout_horizon=None),
         "port_hamiltonian": dict(horizon_scale=10.0, phnn_steps=5000),
         "double_pendulum": dict(steps=5000, hidden=(256, 256), horizon=100.0, lyap_time=200.0, n_train=200,
-                                measured_horizon=None),
+                                measured_horizon=None, split=dict(grey_box_steps=1000, rollout_steps=1000, starts=None, horizon=None)),
         "nbody": dict(epochs={"EGNN": 1000, "SEGNN": 1000}, n_train=3000, n_valid=2000, n_test=2000,
                       gravity=dict(bodies=100, train_bodies=20, sims=64, fit_steps=5000, roll_steps=5000)),
         # 128^3 PINN collocation points need about 30 GB: on CUDA only (see physwm.bench.pinn.scaling_rows)

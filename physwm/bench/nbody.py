@@ -139,7 +139,7 @@ def gravity_rows(cfg: BenchConfig) -> list[dict[str, Any]]:
         ref = physwm.solve(system, y0, t, method="leapfrog", dt=dt).ys
     makers = {
         "HamiltonianGNN": (lambda k: HamiltonianGNN(torch.ones(k), hidden=64, layers=0, r_max=4.0), "leapfrog", small),
-        "PairForceNet": (lambda k: NewtonianDynamics(PairForceNet(node_dim=1, hidden=(64, 64)), torch.ones(k)), "rk4",
+        "PairForceNet": (lambda k: NewtonianDynamics(PairForceNet(node_dim=1, hidden=(64, 64)), torch.ones(k)), "leapfrog",
                          small),
         "MLP (neural ODE)": (lambda k: NeuralODE(6 * k, hidden=(256, 256)), "rk4", large),
     }
