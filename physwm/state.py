@@ -9,6 +9,8 @@ r"""State layouts shared by every layer (layer L0: torch + stdlib only).
   rotation acts on it block by block.
 - Time: dynamics take ``t`` as a scalar or as one time per batch entry, ``(*batch,)``
   (:func:`expand_time` broadcasts either to the batch).
+- Angles: :func:`wrap_angles` maps chosen coordinates into ``[-π, π)`` (what a network that must be
+  periodic in them sees).
 - :func:`autograd_gradient`: the per-sample gradient of a scalar field, the one autograd primitive
   of Hamiltonian, Lagrangian and port-Hamiltonian models and of the symplectic integrators.
 
@@ -23,7 +25,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -32,7 +35,7 @@ from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import all_finite, describe, in_checked_call
 
 __all__ = ["split_qp", "merge_qp", "flatten_particles", "unflatten_particles", "particles_to_state",
-           "state_to_particles", "expand_time", "autograd_gradient"]
+           "state_to_particles", "expand_time", "autograd_gradient", "wrap_angles", "angle_indices"]
 
 
 def _require_tensor(name: str, x: object) -> Tensor:
@@ -162,3 +165,39 @@ def autograd_gradient(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
         value = fn(xg)
         (grad,) = torch.autograd.grad(value.sum(), xg, create_graph=create_graph)
     return grad
+
+
+def angle_indices(name: str, angles: Sequence[int], n: int) -> tuple[int, ...]:
+    """Check ``angles``: distinct coordinate indices in ``[0, n)`` (a tuple, possibly empty).
+
+    Raises:
+        ValueError: an index out of range, repeated, or not an int.
+    """
+    try:
+        values = tuple(angles)
+    except TypeError:
+        raise ArgumentTypeError(f"`{name}` must be a sequence of coordinate indices, got {describe(angles)}") from None
+    bad = [a for a in values if not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < n]
+    if bad or len(set(values)) != len(values):
+        raise ArgumentValueError(f"`{name}` must be distinct coordinate indices in [0, {n}), got {list(values)}")
+    return values
+
+
+def wrap_angles(q: Tensor, angles: Sequence[int]) -> Tensor:
+    """``q`` with the coordinates ``angles`` wrapped into ``[-π, π)``: ``(q + π) mod 2π - π``.
+
+    The wrap has derivative 1 (away from the cut), so gradients and Hessians through it are those of the
+    unwrapped coordinate; a function of the wrapped angle is 2π-periodic by construction.
+
+    Shapes:
+        q: ``(*batch, n)`` -> ``(*batch, n)``.
+
+    Example:
+        >>> wrap_angles(torch.tensor([4.0, 4.0]), (0,))
+        tensor([-2.2832,  4.0000])
+    """
+    if not angles:
+        return q
+    mask = torch.zeros(q.shape[-1], dtype=torch.bool, device=q.device)
+    mask[list(angles)] = True
+    return torch.where(mask, torch.remainder(q + math.pi, 2 * math.pi) - math.pi, q)

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from physwm._errors import ArgumentValueError
 from physwm._validate import integer, model_input, positive_int
 from physwm.nn import MLP
-from physwm.state import autograd_gradient, expand_time, merge_qp, split_qp
+from physwm.state import angle_indices, autograd_gradient, expand_time, merge_qp, split_qp, wrap_angles
 
 __all__ = ["HNN", "SeparableHNN", "NeuralODE"]
 
@@ -28,6 +28,8 @@ class HNN(nn.Module):
         dof: number of coordinates ``n``; the state is ``y = [q, p]`` of size ``2n``.
         hidden: hidden widths of the MLP.
         activation_name: a smooth activation (see :func:`physwm.nn.activation`).
+        angles: indices of the coordinates ``q`` that are angles, seen wrapped into ``[-π, π)``
+            (:func:`physwm.state.wrap_angles`).
 
     Shapes:
         forward: ``t`` scalar or ``(*batch,)`` (unused: H is autonomous), ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``.
@@ -39,13 +41,15 @@ class HNN(nn.Module):
         torch.Size([8, 2])
     """
 
-    def __init__(self, dof: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh"):
+    def __init__(self, dof: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh",
+                 angles: Sequence[int] = ()):
         super().__init__()
         self.dof = positive_int("dof", dof)
+        self.angles = angle_indices("angles", angles, dof)
         self.net = MLP(2 * dof, 1, hidden, activation_name)
 
     def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
-        return self.net(merge_qp(q, p)).squeeze(-1)
+        return self.net(merge_qp(wrap_angles(q, self.angles), p)).squeeze(-1)
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
@@ -118,6 +122,8 @@ class NeuralODE(nn.Module):
         activation_name: activation.
         time_dependent: feed ``t`` as an extra input.
         action_dim: size ``m`` of the action input (0: none).
+        angles: indices of the state entries that are angles, seen wrapped into ``[-π, π)``
+            (:func:`physwm.state.wrap_angles`).
 
     Shapes:
         forward: ``t`` scalar or ``(*batch,)``, ``y`` ``(*batch, d)``, ``u`` ``(*batch, m)`` -> ``(*batch, d)``.
@@ -133,15 +139,16 @@ class NeuralODE(nn.Module):
     """
 
     def __init__(self, dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh",
-                 time_dependent: bool = False, action_dim: int = 0):
+                 time_dependent: bool = False, action_dim: int = 0, angles: Sequence[int] = ()):
         super().__init__()
         self.dim = positive_int("dim", dim)
+        self.angles = angle_indices("angles", angles, dim)
         self.action_dim = integer("action_dim", action_dim, minimum=0)
         self.time_dependent = bool(time_dependent)
         self.net = MLP(dim + int(self.time_dependent) + self.action_dim, dim, hidden, activation_name)
 
     def forward(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> Tensor:
-        inputs = [model_input("y", y, self, last=self.dim)]
+        inputs = [wrap_angles(model_input("y", y, self, last=self.dim), self.angles)]
         if self.time_dependent:
             inputs.append(expand_time(t, y).unsqueeze(-1))
         if (u is None) != (self.action_dim == 0):

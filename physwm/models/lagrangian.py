@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from physwm._errors import ArgumentValueError, SingularMassMatrixError
 from physwm._validate import model_input, nonnegative, positive_int
 from physwm.nn import MLP
-from physwm.state import autograd_gradient, merge_qp, split_qp
+from physwm.state import angle_indices, autograd_gradient, merge_qp, split_qp, wrap_angles
 
 __all__ = ["LNN", "euler_lagrange"]
 
@@ -165,6 +165,11 @@ class LNN(nn.Module):
         activation_name: a smooth activation (``softplus``, ``tanh``, ``silu``, ``gelu``).
         rcond: singular-mass-matrix threshold (see :func:`euler_lagrange`).
         regularization: Tikhonov ``ε`` on the mass matrix (see :func:`euler_lagrange`).
+        angles: indices of the coordinates that are angles: the network sees them wrapped into
+            ``[-π, π)``, as the paper's double pendulum does, so ``L`` is the same after whole turns
+            (the wrap has unit derivative, so the dynamics are unchanged inside the interval).
+        init: the MLP's initialisation, ``"orthogonal"`` or ``"lnn"`` (the paper's scheme, see
+            :class:`~physwm.nn.MLP`).
 
     Shapes:
         forward: ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``; ``lagrangian``: ``q, q̇`` ``(*batch, n)`` -> ``(*batch,)``.
@@ -180,20 +185,22 @@ class LNN(nn.Module):
     """
 
     def __init__(self, dof: int, hidden: Sequence[int] = (128, 128), activation_name: str = "softplus",
-                 rcond: float | None = None, regularization: float = 0.0):
+                 rcond: float | None = None, regularization: float = 0.0, angles: Sequence[int] = (),
+                 init: str = "orthogonal"):
         super().__init__()
         if activation_name in _PIECEWISE_LINEAR:
             raise ArgumentValueError(f"LNN needs a smooth activation, got {activation_name!r}: its second derivative is zero "
                              "almost everywhere, so the mass matrix d2L/dqdot2 would be singular. Use 'softplus', "
                              "'tanh' or 'silu'.")
         self.dof = positive_int("dof", dof)
-        self.net = MLP(2 * dof, 1, hidden, activation_name)
+        self.angles = angle_indices("angles", angles, dof)
+        self.net = MLP(2 * dof, 1, hidden, activation_name, init=init)
         self.rcond = None if rcond is None else nonnegative("rcond", rcond)
         self.regularization = nonnegative("regularization", regularization)
 
     def lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``L_θ(q, q̇)`` -> ``(*batch,)`` (also works on single states ``(n,)`` -> scalar)."""
-        return self.net(merge_qp(q, qdot)).squeeze(-1)
+        return self.net(merge_qp(wrap_angles(q, self.angles), qdot)).squeeze(-1)
 
     def acceleration(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``q̈`` from the Euler-Lagrange equation, ``(*batch, n)``."""

@@ -15,7 +15,7 @@ from physwm._errors import ArgumentTypeError, ArgumentValueError, SingularMassMa
 from physwm._symbolic import _columns, _compile, _evaluate, _prepare, _symbol_pair
 from physwm._validate import choice, model_input, real
 from physwm.nn import MLP
-from physwm.state import merge_qp, split_qp
+from physwm.state import angle_indices, merge_qp, split_qp
 
 __all__ = ["SymbolicLagrangian"]
 
@@ -98,11 +98,7 @@ class SymbolicLagrangian(nn.Module):
         self._mass, self._rhs = _compile(args, mass), _compile(args, rhs)
         self._energy, self._lagrangian = _compile(args, [energy]), _compile(args, [expr])
         self.dissipation = choice("dissipation", dissipation, (None, "constant", "state"))
-        angles = list(angles)
-        bad = [a for a in angles if not isinstance(a, int) or isinstance(a, bool) or not 0 <= a < n]
-        if bad or len(set(angles)) != len(angles):
-            raise ArgumentValueError(f"`angles` must be distinct coordinate indices in [0, {n}), got {angles}")
-        self.angles = angles
+        self.angles = list(angle_indices("angles", angles, n))
         if dissipation == "constant":
             self.dissipation_factor = nn.Parameter(0.1 * torch.eye(n))
         elif dissipation == "state":

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentValueError
-from physwm._validate import positive_int
+from physwm._validate import choice, positive_int
 
 __all__ = ["MLP", "activation"]
 
@@ -31,15 +32,22 @@ def activation(name: str) -> nn.Module:
 
 
 class MLP(nn.Module):
-    """``in_dim -> hidden[0] -> ... -> hidden[-1] -> out_dim``, activation between layers.
+    r"""``in_dim -> hidden[0] -> ... -> hidden[-1] -> out_dim``, activation between layers.
 
-    Weights are initialised orthogonally (as in the HNN reference code), biases at zero.
+    Weights are initialised orthogonally (as in the HNN reference code), biases at zero. With
+    ``init="lnn"``, the scheme Cranmer et al. derived for Lagrangian networks ("Lagrangian Neural
+    Networks", 2020, appendix; softplus, 4 dense layers): weight ``i`` of ``L`` drawn from
+    :math:`\mathcal N(0, \sigma_i^2)`, :math:`\sigma_i = c_i / \sqrt{n_i}` with :math:`n_i` the larger
+    of its fan-in and fan-out and :math:`c_0 = 2.2`, :math:`c_i = 0.58\,i` for the hidden layers,
+    :math:`c_{L-1} = n_{L-1}` for the output layer, which keeps the accelerations and their
+    gradients near unit variance at initialisation.
 
     Args:
         in_dim: input features.
         out_dim: output features.
         hidden: widths of the hidden layers.
         activation_name: see :func:`activation`.
+        init: ``"orthogonal"`` or ``"lnn"``.
 
     Shapes:
         input ``(*batch, in_dim)`` -> output ``(*batch, out_dim)``.
@@ -50,16 +58,24 @@ class MLP(nn.Module):
         torch.Size([5, 1])
     """
 
-    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh"):
+    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh",
+                 init: str = "orthogonal"):
         super().__init__()
         positive_int("in_dim", in_dim), positive_int("out_dim", out_dim)
         for k, h in enumerate(hidden):
             positive_int(f"hidden[{k}]", h)
+        choice("init", init, ("orthogonal", "lnn"))
         widths = [in_dim, *hidden, out_dim]
         layers: list[nn.Module] = []
+        n_linear = len(widths) - 1
         for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
             linear = nn.Linear(a, b)
-            nn.init.orthogonal_(linear.weight)
+            if init == "orthogonal":
+                nn.init.orthogonal_(linear.weight)
+            else:
+                n = max(a, b)
+                c = 2.2 if i == 0 else (float(n) if i == n_linear - 1 else 0.58 * i)
+                nn.init.normal_(linear.weight, 0.0, c / math.sqrt(n))
             nn.init.zeros_(linear.bias)
             layers.append(linear)
             if i < len(widths) - 2:

@@ -112,8 +112,9 @@ class _Epochs:
         return self._cache[1][b * self.batch_size: (b + 1) * self.batch_size]
 
 
-def derivative_loss(model: nn.Module, samples: Samples) -> Tensor:
-    """Mean squared error between ``model(t, y[, u])`` and the target derivatives (the HNN paper's L2 loss).
+def derivative_loss(model: nn.Module, samples: Samples, norm: str = "l2") -> Tensor:
+    """Mean squared (``norm="l2"``, the HNN paper's loss) or absolute (``"l1"``, the LNN paper's) error
+    between ``model(t, y[, u])`` and the target derivatives.
 
     The model is called with each sample's own time ``t`` ``(N,)``, so forced (non-autonomous) dynamics
     are learned with correct labels.
@@ -122,7 +123,8 @@ def derivative_loss(model: nn.Module, samples: Samples) -> Tensor:
         samples: ``t (N,)``, ``y, dydt (N, d)``, ``u (N, m)`` -> scalar.
     """
     pred = model(samples.t, samples.y) if samples.u is None else model(samples.t, samples.y, samples.u)
-    return ((pred - samples.dydt) ** 2).mean()
+    err = pred - samples.dydt
+    return err.abs().mean() if norm == "l1" else (err**2).mean()
 
 
 class _TimeShifted(nn.Module):
@@ -180,9 +182,12 @@ class DerivativeMatching(Objective):
         data: the training trajectories (:class:`~physwm.data.TrajectoryData`); with ``data.actions``
             the model is called as ``model(t, y, u)`` (controlled models such as a PHNN).
         batch_size: samples per step (``None``: full batch, the HNN paper's setting).
+        norm: ``"l2"`` (mean squared error) or ``"l1"`` (mean absolute error, robust to the heavy tails of
+            accelerations near singular configurations; the LNN paper's loss).
 
     Raises:
         TypeError: ``data`` of the wrong type.
+        ValueError: unknown ``norm``.
 
     Example:
         >>> from physwm.systems import Pendulum
@@ -195,8 +200,9 @@ class DerivativeMatching(Objective):
     name = "derivative"
     validate_with_grad = True
 
-    def __init__(self, data: TrajectoryData, *, batch_size: int | None = None):
+    def __init__(self, data: TrajectoryData, *, batch_size: int | None = None, norm: str = "l2"):
         self.data = _trajectory_data("data", data)
+        self.norm = choice("norm", norm, ("l2", "l1"))
         self.samples = data.samples()
         self.epochs = _Epochs(len(self.samples), batch_size)
 
@@ -211,14 +217,14 @@ class DerivativeMatching(Objective):
 
     def terms(self, model, step, seed):
         idx = self.epochs.batch(step, seed).to(self.samples.y.device)
-        return {"derivative": derivative_loss(model, self.samples.take(idx))}
+        return {"derivative": derivative_loss(model, self.samples.take(idx), self.norm)}
 
     def validate(self, model, val_data):
         data = self.data if val_data is None else _trajectory_data("val_data", val_data)
         s = data.samples() if val_data is not None else self.samples
         p = self.samples.y
         s = Samples(*(None if a is None else a.to(dtype=p.dtype, device=p.device) for a in (s.t, s.y, s.dydt, s.u)))
-        return {"loss": float(derivative_loss(model, s).detach())}
+        return {"loss": float(derivative_loss(model, s, self.norm).detach())}
 
 
 class RolloutMatching(Objective):

@@ -1,11 +1,13 @@
 """Lagrangian neural network: exact Euler-Lagrange machinery, energy, gradients, singular guard."""
 
+import math
+
 import pytest
 import torch
 
 import physwm
 from physwm import SingularMassMatrixError
-from physwm.models import LNN, euler_lagrange
+from physwm.models import LNN, NeuralODE, euler_lagrange
 from physwm.systems import DoublePendulum, Pendulum
 
 
@@ -99,3 +101,46 @@ def test_batched_euler_lagrange_equals_the_vmapped_one_with_gradients():
     assert torch.allclose(a1, a2, atol=1e-12)
     assert all(torch.allclose(x, z, atol=1e-10) for x, z in zip(g1, g2))
     assert max(float(x.abs().max()) for x in g1) > 1e-3  # the gradients compared are not all zero
+
+
+def test_paper_initialisation_scales_each_layer_as_derived_for_lnns():
+    """Cranmer et al. 2020: std 2.2/sqrt(n) first, 0.58 i/sqrt(n) hidden, n/sqrt(n) = sqrt(n) last (n = max fan)."""
+    from physwm.nn import MLP
+
+    torch.manual_seed(0)
+    net = MLP(4, 1, (600, 600, 600), "softplus", init="lnn")
+    stds = [float(m.weight.std()) for m in net.net if isinstance(m, torch.nn.Linear)]
+    expected = [2.2 / 600**0.5, 0.58 / 600**0.5, 1.16 / 600**0.5, 600**0.5]
+    assert stds == pytest.approx(expected, rel=0.05)
+    assert float(MLP(4, 1, (600,), "softplus").net[0].weight.std()) != pytest.approx(expected[0], rel=0.05)
+    with pytest.raises(ValueError, match="init"):
+        MLP(4, 1, (8,), init="xavier")
+
+
+def test_wrapped_angles_make_the_learned_lagrangian_periodic():
+    torch.manual_seed(0)
+    wrapped, plain = LNN(2, hidden=(16,), angles=(0, 1)).double(), LNN(2, hidden=(16,)).double()
+    plain.load_state_dict(wrapped.state_dict())
+    y = torch.randn(8, 4, dtype=torch.float64)
+    turned = y + torch.tensor([2 * math.pi, -4 * math.pi, 0.0, 0.0], dtype=torch.float64)
+    assert torch.allclose(wrapped(0.0, y), wrapped(0.0, turned), atol=1e-9)
+    assert not torch.allclose(plain(0.0, y), plain(0.0, turned), atol=1e-3)  # the check can fail
+    inside = (torch.rand(8, 4, dtype=torch.float64) - 0.5) * 6  # within (-pi, pi): wrapping changes nothing
+    assert torch.allclose(wrapped(0.0, inside), plain(0.0, inside), atol=1e-12)
+    with pytest.raises(ValueError, match="angles"):
+        LNN(2, angles=(2,))
+
+
+def test_l1_derivative_matching_is_the_mean_absolute_error():
+    from physwm.data import TrajectoryData
+    from physwm.training import DerivativeMatching
+
+    model = NeuralODE(2, hidden=(4,)).double()
+    t = torch.linspace(0, 1, 5, dtype=torch.float64)
+    ys = torch.randn(5, 3, 2, dtype=torch.float64)
+    data = TrajectoryData(t, ys, torch.randn(5, 3, 2, dtype=torch.float64))
+    err = model(0.0, ys) - data.dydt
+    assert DerivativeMatching(data, norm="l1").validate(model, None)["loss"] == pytest.approx(float(err.abs().mean()))
+    assert DerivativeMatching(data).validate(model, None)["loss"] == pytest.approx(float((err**2).mean()))
+    with pytest.raises(ValueError, match="norm"):
+        DerivativeMatching(data, norm="huber")
