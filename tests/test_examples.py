@@ -145,6 +145,23 @@ def test_double_pendulum_example_smoke(tmp_path, capsys):
     assert all(res[k]["vpt"] >= 0 for k in res if k != "lambda_max") and (tmp_path / "double_pendulum.png").is_file()
 
 
+def test_lnn_energy_example_smoke(tmp_path, capsys):
+    _example("lnn_energy.py", ["--mode", "smoke", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "published (Cranmer et al. 2020)" in out
+    res = json.loads((tmp_path / "lnn_energy.json").read_text())
+    assert {"LNN", "HNN", "NeuralODE"} <= set(res) and res["protocol"]["batch"] == 512
+    assert all(len(res[k]["energy_error_pct_per_state"]) == 2 for k in ("LNN", "HNN", "NeuralODE"))
+
+
+def test_gravity_pair_forces_example_smoke(tmp_path, capsys):
+    _example("gravity_pair_forces.py", ["--mode", "smoke", "--out", str(tmp_path)])
+    res = json.loads((tmp_path / "gravity_pair_forces.json").read_text())
+    for variant in ("raw distance", "radial features"):
+        assert len(res[variant]["learned_force"]) == len(res["r"])
+        assert res[variant]["energy_error_leapfrog"] >= 0 and res[variant]["energy_error_rk4"] >= 0
+
+
 def test_nbody_example_smoke_and_resume(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("PHYSWM_DATA", raising=False)
     argv = ["--mode", "smoke", "--out", str(tmp_path)]
