@@ -47,8 +47,10 @@ def _symbol_pair(names: tuple[str, str], a: Any, b: Any) -> tuple[list, list]:
     return sa, sb
 
 
-def _prepare(expr: Any, what: str, coords: list, params: Mapping | None, free_params: Sequence = ()):
-    """Sympify, substitute the parameters, and check that only the coordinates (and ``free_params``) remain free."""
+def _prepare(expr: Any, what: str, coords: list, params: Mapping | None, free_params: Sequence = (),
+             params_name: str = "params"):
+    """Sympify, substitute the values in ``params`` (the argument ``params_name``), and check that only the
+    coordinates (and the symbols ``free_params``, which stay free) remain."""
     import sympy as sp
 
     try:
@@ -59,22 +61,23 @@ def _prepare(expr: Any, what: str, coords: list, params: Mapping | None, free_pa
     for k, v in (params or {}).items():
         sym = sp.Symbol(k) if isinstance(k, str) else k
         if not isinstance(sym, sp.Symbol):
-            raise ArgumentTypeError(f"`params` keys must be sympy Symbols or names, got {k!r}")
-        subs[sym] = real(f"params[{sym}]", v)
+            raise ArgumentTypeError(f"`{params_name}` keys must be sympy Symbols or names, got {k!r}")
+        subs[sym] = real(f"{params_name}[{sym}]", v)
     if len(set(coords)) != len(coords):
         raise ArgumentValueError(f"the coordinate symbols must be distinct, got {coords}")
     clash = set(subs) & set(coords)
     if clash:
-        raise ArgumentValueError(f"`params` must not set the coordinates {sorted(map(str, clash))}")
+        raise ArgumentValueError(f"`{params_name}` must not set the coordinates {sorted(map(str, clash))}")
     expr = expr.subs(subs)
     free = expr.free_symbols - set(coords) - set(free_params)
     if free:
-        raise ArgumentValueError(f"`{what}` has symbols {sorted(map(str, free))} that are neither coordinates nor in `params`; "
-                         "give them values in `params`")
+        where = f"`{params_name}`" + (" (or learnable parameters)" if free_params else "")
+        raise ArgumentValueError(f"`{what}` has symbols {sorted(map(str, free))} that are neither coordinates nor in {where}; "
+                                 f"give them values in `{params_name}`")
     unknown = {type(f).__name__ for f in expr.atoms(sp.Function)} - set(_TORCH_FUNCTIONS)
     if unknown:
         raise ArgumentValueError(f"`{what}` uses functions without a torch translation: {sorted(unknown)}; supported: "
-                         f"{sorted(_TORCH_FUNCTIONS)}")
+                                 f"{sorted(_TORCH_FUNCTIONS)}")
     return expr
 
 

@@ -192,10 +192,18 @@ def wrap_angles(q: Tensor, angles: Sequence[int]) -> Tensor:
     Shapes:
         q: ``(*batch, n)`` -> ``(*batch, n)``.
 
+    Raises:
+        TypeError: ``q`` not a tensor.
+        ValueError: ``angles`` not distinct indices in ``[0, n)``.
+
     Example:
         >>> wrap_angles(torch.tensor([4.0, 4.0]), (0,))
         tensor([-2.2832,  4.0000])
     """
+    q = _require_tensor("q", q)
+    if q.dim() == 0:
+        raise ArgumentValueError("`q` must have a last dimension of coordinates, got a 0-d tensor")
+    angles = angle_indices("angles", angles, q.shape[-1])
     if not angles:
         return q
     mask = torch.zeros(q.shape[-1], dtype=torch.bool, device=q.device)

@@ -95,6 +95,8 @@ class PairForceNet(nn.Module):
         r_max: range of the radial basis (length units).
         softening_scales: the softening lengths ``s`` (length units) of the ``r/(r^2 + s^2)^{3/2}`` features;
             ``()`` for none. The default spans the softening lengths of common n-body protocols.
+            ``n_rbf=0, softening_scales=()`` is the raw-distance input of earlier physwm versions (and
+            the input width their checkpoints expect).
 
     Shapes:
         x ``(n, 3)``, v ``(n, 3)`` (ignored unless ``velocity``; may be ``None``), h ``(n, node_dim)``,
@@ -119,13 +121,17 @@ class PairForceNet(nn.Module):
         self.velocity = bool(velocity)
         self.irreps_in, self.irreps_out = graph_irreps_in(node_dim, edge_dim), ["1x1o"]
         n_rbf = integer("n_rbf", n_rbf, minimum=0)
-        self.rbf = _GaussianRBF(n_rbf, positive("r_max", r_max)) if n_rbf else None
+        r_max = positive("r_max", r_max)
+        self.rbf = _GaussianRBF(n_rbf, r_max) if n_rbf else None
+        if isinstance(softening_scales, (str, bytes)) or not isinstance(softening_scales, Sequence):
+            raise ArgumentTypeError(f"`softening_scales` must be a sequence of lengths (e.g. (0.1,) or ()), got "
+                                    f"{type(softening_scales).__name__}")
         scales = [positive(f"softening_scales[{k}]", v) for k, v in enumerate(softening_scales)]
         self.register_buffer("softening_scales", torch.tensor(scales, dtype=torch.get_default_dtype()), persistent=False)
         self.net = MLP(1 + n_rbf + len(scales) + 2 * node_dim + edge_dim + 2 * int(self.velocity), 1, hidden, "silu")
 
     def radial_features(self, r: Tensor) -> Tensor:
-        """:math:`\rho(r)` of distances ``(E, 1)`` -> ``(E, 1 + n_rbf + len(softening_scales))``."""
+        r""":math:`\rho(r)` of distances ``(E, 1)`` -> ``(E, 1 + n_rbf + len(softening_scales))``."""
         feats = [r]
         if self.rbf is not None:
             feats.append(self.rbf(r))
@@ -316,7 +322,9 @@ class NewtonianDynamics(nn.Module):
     integrate them. A central pair force :math:`s(r_{ij})\,\hat r_{ij}` is the gradient of the pair
     potential :math:`\sum_{i<j}\Phi(r_{ij})`, :math:`\Phi' = -s`, so these rollouts are symplectic:
     they keep a learned energy that is never written down bounded over long horizons, and angular
-    momentum to round-off, where RK4 lets both drift through close encounters.
+    momentum to round-off, where RK4 lets both drift through close encounters. (With a k-nearest-neighbour
+    ``graph`` the pair set changes with the positions, so the force is a gradient only piecewise and the
+    rollout is symplectic only between changes of the graph.)
 
     Args:
         force_model: callable ``(x, v, h, edge_index) -> F``, shapes ``(n, 3)``.
@@ -351,6 +359,9 @@ class NewtonianDynamics(nn.Module):
             integer("graph", graph, minimum=1, maximum=m.numel() - 1)
         if conservative is not None and not isinstance(conservative, bool):
             raise ArgumentTypeError(f"`conservative` must be a bool or None, got {type(conservative).__name__}")
+        if conservative and getattr(force_model, "velocity", False) is True:
+            raise ArgumentValueError("`conservative=True` contradicts the force model's velocity=True: its forces "
+                                     "depend on velocities")
         self.conservative = (getattr(force_model, "velocity", True) is False) if conservative is None else conservative
         self.force_model, self.graph, self.n_bodies = force_model, graph, m.numel()
         self.irreps_in, self.irreps_out = _state_irreps(self.n_bodies)

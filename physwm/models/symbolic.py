@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError, SingularMassMatrixError
 from physwm._symbolic import _columns, _compile, _evaluate, _prepare, _symbol_pair
-from physwm._validate import choice, model_input, real
+from physwm._validate import choice, model_input, nonnegative, real
 from physwm.nn import MLP
 from physwm.state import angle_indices, merge_qp, split_qp
 
@@ -30,9 +30,10 @@ class SymbolicLagrangian(nn.Module):
 
     sympy expands the Euler-Lagrange equation once, symbolically, with the parameters as symbols;
     torch evaluates the mass matrix and right-hand side and solves for :math:`\ddot q`, so gradients
-    reach :math:`\phi` exactly. The dissipation is the port-Hamiltonian :math:`R` in Lagrangian form
-    (a Rayleigh dissipation function :math:`\tfrac12\dot q^\top R\dot q`; van der Schaft & Jeltsema
-    2014): the Noether energy :math:`E = \dot q\cdot\partial_{\dot q}L - L` obeys
+    reach :math:`\phi` exactly. The dissipation is the port-Hamiltonian :math:`R` in Lagrangian form, a
+    generalised friction force :math:`-R\,\dot q` with :math:`R \succeq 0` (for a constant ``R`` the
+    force of the Rayleigh dissipation function :math:`\tfrac12\dot q^\top R\dot q`; van der Schaft &
+    Jeltsema 2014): the Noether energy :math:`E = \dot q\cdot\partial_{\dot q}L - L` obeys
     :math:`dE/dt = -\dot q^\top R\,\dot q \le 0` (:meth:`power_balance`), and with ``dissipation=None``
     it is conserved. Fitting the parameters of known physics and learning only what no equation
     gives (friction) is system identification with a learned residual, as in Lutter, Ritter & Peters
@@ -50,14 +51,18 @@ class SymbolicLagrangian(nn.Module):
         angles: indices of the coordinates that are angles (the dissipation network sees
             ``cos q, sin q`` for them, so it is periodic).
         hidden: hidden widths of the dissipation MLP.
+        rcond: the singular-mass-matrix guard: states where :math:`\min|\lambda(M)| \le` ``rcond``
+            :math:`\cdot\max|\lambda(M)|` are refused (default ``10 n eps`` of the dtype, as for
+            :func:`~physwm.models.euler_lagrange`).
 
     Shapes:
         forward: ``t`` scalar or ``(*batch,)`` (unused), ``y = [q, q̇]`` ``(*batch, 2n)`` -> ``(*batch, 2n)``.
 
     Raises:
         TypeError: symbols that are not sympy Symbols; a non-numeric parameter value.
-        ValueError: symbols without a value; unknown ``dissipation``; ``angles`` out of range;
-            states of the wrong size.
+        ValueError: symbols without a value; a symbol both learned and fixed; a learnable parameter
+            that ``L`` does not contain; unknown ``dissipation``; ``angles`` out of range; states of the
+            wrong size.
         SingularMassMatrixError: at call time, where the mass matrix is singular for the current parameters.
 
     Example:
@@ -71,7 +76,8 @@ class SymbolicLagrangian(nn.Module):
     """
 
     def __init__(self, L: Any, q: Any, qdot: Any, params: Mapping[Any, float], constants: Mapping | None = None, *,
-                 dissipation: str | None = None, angles: Sequence[int] = (), hidden: Sequence[int] = (64, 64)):
+                 dissipation: str | None = None, angles: Sequence[int] = (), hidden: Sequence[int] = (64, 64),
+                 rcond: float | None = None):
         super().__init__()
         import sympy as sp
 
@@ -84,7 +90,16 @@ class SymbolicLagrangian(nn.Module):
         clash = set(symbols) & set(qs + vs)
         if clash:
             raise ArgumentValueError(f"`params` must not name the coordinates {sorted(map(str, clash))}")
-        expr = _prepare(L, "L", [*qs, *vs], constants, free_params=symbols)
+        fixed = {sp.Symbol(k) if isinstance(k, str) else k for k in (constants or {})}
+        both = set(symbols) & fixed
+        if both:
+            raise ArgumentValueError(f"{sorted(map(str, both))} are in both `params` and `constants`: a symbol is "
+                                     "either learned or fixed")
+        expr = _prepare(L, "L", [*qs, *vs], constants, free_params=symbols, params_name="constants")
+        unused = [str(p) for p in symbols if p not in expr.free_symbols]
+        if unused:
+            raise ArgumentValueError(f"`params` {unused} do not appear in `L` (after substituting `constants`): "
+                                     "nothing would learn them")
         n = len(qs)
         self.dof, self.expression = n, expr
         self.param_names = [str(s) for s in symbols]
@@ -99,6 +114,7 @@ class SymbolicLagrangian(nn.Module):
         self._energy, self._lagrangian = _compile(args, [energy]), _compile(args, [expr])
         self.dissipation = choice("dissipation", dissipation, (None, "constant", "state"))
         self.angles = list(angle_indices("angles", angles, n))
+        self.rcond = None if rcond is None else nonnegative("rcond", rcond)
         if dissipation == "constant":
             self.dissipation_factor = nn.Parameter(0.1 * torch.eye(n))
         elif dissipation == "state":
@@ -150,8 +166,12 @@ class SymbolicLagrangian(nn.Module):
         rhs = torch.stack(_evaluate(self._rhs, cols, y), -1)
         if self.dissipation is not None:
             rhs = rhs - (self.dissipation_matrix(y) @ y[..., n:].unsqueeze(-1)).squeeze(-1)
+        rcond = 10 * n * torch.finfo(mass.dtype).eps if self.rcond is None else self.rcond
         with torch.no_grad():
-            ok = torch.isfinite(mass).flatten(-2).all(-1) & (torch.linalg.det(mass).abs() > 0)
+            finite = torch.isfinite(mass).flatten(-2).all(-1)
+            eye = torch.eye(n, dtype=mass.dtype, device=mass.device)
+            eig = torch.linalg.eigvalsh(torch.where(finite[..., None, None], mass, eye)).abs()
+            ok = finite & (eig.amin(-1) > rcond * eig.amax(-1))
         if not bool(ok.all()):
             idx = (~ok).flatten().nonzero().flatten().tolist()
             raise SingularMassMatrixError(f"the mass matrix d2L/dqdot2 is singular at {len(idx)} states (first flattened batch "
@@ -160,7 +180,7 @@ class SymbolicLagrangian(nn.Module):
 
     def power_balance(self, y: Tensor) -> Tensor:
         """``dE/dt = -q̇ᵀ R q̇`` along the model's own flow, ``(*batch,)`` (``<= 0``)."""
-        qdot = y[..., self.dof:]
+        qdot = model_input("y", y, self, last=2 * self.dof)[..., self.dof:]
         return -(qdot.unsqueeze(-2) @ self.dissipation_matrix(y) @ qdot.unsqueeze(-1)).squeeze(-1).squeeze(-1)
 
     def forward(self, t: Tensor, y: Tensor) -> Tensor:

@@ -122,6 +122,7 @@ def derivative_loss(model: nn.Module, samples: Samples, norm: str = "l2") -> Ten
     Shapes:
         samples: ``t (N,)``, ``y, dydt (N, d)``, ``u (N, m)`` -> scalar.
     """
+    choice("norm", norm, ("l2", "l1"))
     pred = model(samples.t, samples.y) if samples.u is None else model(samples.t, samples.y, samples.u)
     err = pred - samples.dydt
     return err.abs().mean() if norm == "l1" else (err**2).mean()
@@ -175,6 +176,10 @@ def _trajectory_data(name: str, data: Any) -> TrajectoryData:
     return data
 
 
+#: samples per chunk of a derivative-matching validation pass (at least the training batch)
+_VALIDATION_CHUNK = 8192
+
+
 class DerivativeMatching(Objective):
     """Match the model's vector field to the data's time derivatives at every sample's own time.
 
@@ -224,7 +229,12 @@ class DerivativeMatching(Objective):
         s = data.samples() if val_data is not None else self.samples
         p = self.samples.y
         s = Samples(*(None if a is None else a.to(dtype=p.dtype, device=p.device) for a in (s.t, s.y, s.dydt, s.u)))
-        return {"loss": float(derivative_loss(model, s, self.norm).detach())}
+        # In chunks, so that memory stays that of a training batch however many samples there are (a model
+        # whose field needs autograd keeps a graph per sample); the chunk means weighted by size are the mean.
+        n, chunk = len(s), max(self.epochs.batch_size, _VALIDATION_CHUNK)
+        total = sum(float(derivative_loss(model, s.take(slice(i, i + chunk)), self.norm).detach()) * min(chunk, n - i)
+                    for i in range(0, n, chunk))
+        return {"loss": total / n}
 
 
 class RolloutMatching(Objective):

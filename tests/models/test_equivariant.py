@@ -190,9 +190,14 @@ def test_velocity_dependent_forces_are_refused_by_splitting_methods():
     with pytest.raises(physwm.NotSeparableError, match="conservative=False"):
         physwm.solve(f, y0, torch.linspace(0, 0.1, 3, dtype=torch.float64), method="leapfrog", dt=0.01)
     assert NewtonianDynamics(PairForceNet(node_dim=1, hidden=(8,)), torch.ones(3)).conservative
-    assert NewtonianDynamics(PairForceNet(node_dim=1, hidden=(8,), velocity=True), torch.ones(3), conservative=True).conservative
+    with pytest.raises(ValueError, match="contradicts"):
+        NewtonianDynamics(PairForceNet(node_dim=1, hidden=(8,), velocity=True), torch.ones(3), conservative=True)
     with pytest.raises(TypeError, match="conservative"):
         NewtonianDynamics(PairForceNet(node_dim=1), torch.ones(3), conservative="yes")
+    with pytest.raises(TypeError, match="softening_scales"):
+        PairForceNet(node_dim=1, softening_scales=0.1)
+    with pytest.raises(ValueError, match="r_max"):
+        PairForceNet(node_dim=1, n_rbf=0, r_max=-1.0)
 
 
 def test_hamiltonian_gnn_leapfrog_energy_error_is_bounded_and_second_order():

@@ -129,6 +129,12 @@ def test_wrapped_angles_make_the_learned_lagrangian_periodic():
     assert torch.allclose(wrapped(0.0, inside), plain(0.0, inside), atol=1e-12)
     with pytest.raises(ValueError, match="angles"):
         LNN(2, angles=(2,))
+    from physwm.state import wrap_angles
+
+    with pytest.raises(ValueError, match="angles"):
+        wrap_angles(torch.zeros(3, 2), (2,))
+    with pytest.raises(TypeError, match="`q`"):
+        wrap_angles([0.0, 1.0], (0,))
 
 
 def test_l1_derivative_matching_is_the_mean_absolute_error():
@@ -144,3 +150,23 @@ def test_l1_derivative_matching_is_the_mean_absolute_error():
     assert DerivativeMatching(data).validate(model, None)["loss"] == pytest.approx(float((err**2).mean()))
     with pytest.raises(ValueError, match="norm"):
         DerivativeMatching(data, norm="huber")
+    from physwm.training import derivative_loss
+
+    with pytest.raises(ValueError, match="norm"):
+        derivative_loss(model, data.samples(), "L1")
+
+
+def test_derivative_validation_in_chunks_is_the_mean_over_all_samples():
+    """Validation runs in chunks (bounded memory for autograd fields); the result is the mean over every sample."""
+    from physwm.data import TrajectoryData
+    from physwm.training import DerivativeMatching
+    from physwm.training import objectives
+
+    model = NeuralODE(2, hidden=(4,)).double()
+    t = torch.linspace(0, 1, 3, dtype=torch.float64)
+    ys = torch.randn(3, 7000, 2, dtype=torch.float64)
+    data = TrajectoryData(t, ys, torch.randn(3, 7000, 2, dtype=torch.float64))
+    assert len(data.samples()) > objectives._VALIDATION_CHUNK  # several chunks, the last one partial
+    err = model(0.0, ys) - data.dydt
+    for norm, value in (("l2", (err**2).mean()), ("l1", err.abs().mean())):
+        assert DerivativeMatching(data, batch_size=64, norm=norm).validate(model, None)["loss"] == pytest.approx(float(value), rel=1e-12)
