@@ -159,8 +159,7 @@ def test_l1_derivative_matching_is_the_mean_absolute_error():
 def test_derivative_validation_in_chunks_is_the_mean_over_all_samples():
     """Validation runs in chunks (bounded memory for autograd fields); the result is the mean over every sample."""
     from physwm.data import TrajectoryData
-    from physwm.training import DerivativeMatching
-    from physwm.training import objectives
+    from physwm.training import DerivativeMatching, objectives
 
     model = NeuralODE(2, hidden=(4,)).double()
     t = torch.linspace(0, 1, 3, dtype=torch.float64)
