@@ -15,7 +15,8 @@ steps. Rollouts: RK4 at dt = 0.01 (``--rollout-dt``); the truth: dopri8 at rtol 
 
 The paper's run is 600,000 steps of a 3 x 600 network (300 epochs of 2000 batches, learning rate peaking
 at 1e-5) on a GPU: about 44 hours on a 2-core CPU at 0.26 s per step. ``--mode full`` is what fits in
-about half an hour per model on such a CPU; the docs give the numbers it measured.
+about half an hour per model on such a CPU (its 3 x 256 network at the physwm recipe's peak rate 3e-3
+did not train in a 20,000-step run: lower the rate there); the docs give the numbers quick measured.
 
     python examples/lnn_energy.py [--mode smoke|quick|full] [--recipe physwm|paper] [--models LNN,HNN,NeuralODE]
                                   [--device cuda] [--out DIR]

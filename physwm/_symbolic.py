@@ -81,6 +81,19 @@ def _prepare(expr: Any, what: str, coords: list, params: Mapping | None, free_pa
     return expr
 
 
+def _euler_lagrange_terms(expr: Any, qs: list, vs: list) -> tuple[list, list, list, Any]:
+    """``∂L/∂q̇`` (momenta), the mass matrix ``∂²L/∂q̇²`` (row-major), the right-hand side
+    ``∂L/∂q - (∂²L/∂q̇∂q) q̇`` and the Noether energy ``q̇·∂L/∂q̇ - L``, symbolically."""
+    import sympy as sp
+
+    n = len(qs)
+    dl_dv = [sp.diff(expr, v) for v in vs]
+    mass = [sp.diff(dl_dv[i], vs[j]) for i in range(n) for j in range(n)]
+    rhs = [sp.diff(expr, qs[i]) - sum(sp.diff(dl_dv[i], qs[j]) * vs[j] for j in range(n)) for i in range(n)]
+    energy = sum(v * d for v, d in zip(vs, dl_dv)) - expr
+    return dl_dv, mass, rhs, energy
+
+
 def _compile(coords: list, exprs: list) -> Callable[..., list]:
     import sympy as sp
 

@@ -64,6 +64,30 @@ def _el_terms_batched(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor,
     return mass, g[..., :n] - (mixed @ qdot.unsqueeze(-1)).squeeze(-1)
 
 
+def solve_mass_matrix(mass: Tensor, rhs: Tensor, rcond: float | None = None, hint: str = "") -> Tensor:
+    """``M⁻¹ rhs`` for mass matrices ``(B, n, n)`` and right-hand sides ``(B, n)``, refusing singular ones.
+
+    A state is refused where ``M`` has non-finite entries or ``min|λ(M)| <= rcond · max|λ(M)|``
+    (``rcond`` default ``10 n eps`` of the dtype); the :class:`~physwm.SingularMassMatrixError` names the
+    states and ends with ``hint``.
+    """
+    n = mass.shape[-1]
+    rcond = 10 * n * torch.finfo(mass.dtype).eps if rcond is None else rcond
+    with torch.no_grad():
+        finite = torch.isfinite(mass).flatten(-2).all(-1)
+        eye = torch.eye(n, dtype=mass.dtype, device=mass.device)
+        eig = torch.linalg.eigvalsh(torch.where(finite[..., None, None], mass, eye)).abs()
+        absmax = eig.amax(-1)
+        bad = ~finite | (eig.amin(-1) <= rcond * absmax) | (absmax == 0)
+    if bool(bad.any()):
+        idx = bad.flatten().nonzero().flatten().tolist()
+        raise SingularMassMatrixError(
+            f"the mass matrix d2L/dqdot2 is singular at {len(idx)} of {bad.numel()} states (first flattened batch "
+            f"indices {idx[:5]}; rcond={rcond:.3g}): the Lagrangian does not determine the accelerations there. "
+            + hint, index=idx)
+    return torch.linalg.solve(mass, rhs.unsqueeze(-1)).squeeze(-1)
+
+
 def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor, *,
                    rcond: float | None = None, regularization: float = 0.0, batched: bool = False) -> Tensor:
     r"""Accelerations :math:`\ddot q` of a Lagrangian system, batched with ``torch.func``.
@@ -128,20 +152,8 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
         mass, rhs = torch.func.vmap(lambda a, b: _el_terms(lagrangian, a, b))(qf, vf)
     if regularization:
         mass = mass + regularization * torch.eye(n, dtype=mass.dtype, device=mass.device)
-    with torch.no_grad():
-        finite = torch.isfinite(mass).flatten(1).all(1)
-        eig = torch.linalg.eigvalsh(torch.where(finite[:, None, None], mass, torch.eye(n, dtype=mass.dtype,
-                                                                                     device=mass.device)))
-        absmax = eig.abs().amax(-1)
-        bad = ~finite | (eig.abs().amin(-1) <= rcond * absmax) | (absmax == 0)
-    if bool(bad.any()):
-        idx = bad.nonzero().flatten().tolist()
-        raise SingularMassMatrixError(
-            f"the mass matrix d2L/dqdot2 is singular at {len(idx)} of {bad.numel()} states (first flattened batch "
-            f"indices {idx[:5]}; rcond={rcond:.3g}): the Lagrangian does not determine the accelerations there. "
-            "A network with a piecewise-linear activation (ReLU) has d2L/dqdot2 = 0; use a smooth one, or pass "
-            "`regularization` > 0.", index=idx)
-    acc = torch.linalg.solve(mass, rhs.unsqueeze(-1)).squeeze(-1)
+    acc = solve_mass_matrix(mass, rhs, rcond, hint="A network with a piecewise-linear activation (ReLU) has "
+                            "d2L/dqdot2 = 0; use a smooth one, or pass `regularization` > 0.")
     return acc.reshape(*batch, n)
 
 

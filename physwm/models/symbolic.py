@@ -11,9 +11,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from physwm._errors import ArgumentTypeError, ArgumentValueError, SingularMassMatrixError
-from physwm._symbolic import _columns, _compile, _evaluate, _prepare, _symbol_pair
+from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._symbolic import _columns, _compile, _euler_lagrange_terms, _evaluate, _prepare, _symbol_pair
 from physwm._validate import choice, model_input, nonnegative, real
+from physwm.models.lagrangian import solve_mass_matrix
 from physwm.nn import MLP
 from physwm.state import angle_indices, merge_qp, split_qp
 
@@ -105,10 +106,7 @@ class SymbolicLagrangian(nn.Module):
         self.param_names = [str(s) for s in symbols]
         self.physical = nn.ParameterDict({name: nn.Parameter(torch.tensor(real(f"params[{name}]", v), dtype=torch.get_default_dtype()))
                                           for name, v in zip(self.param_names, params.values())})
-        dl_dv = [sp.diff(expr, v) for v in vs]
-        mass = [sp.diff(dl_dv[i], vs[j]) for i in range(n) for j in range(n)]
-        rhs = [sp.diff(expr, qs[i]) - sum(sp.diff(dl_dv[i], qs[j]) * vs[j] for j in range(n)) for i in range(n)]
-        energy = sum(v * d for v, d in zip(vs, dl_dv)) - expr
+        _, mass, rhs, energy = _euler_lagrange_terms(expr, qs, vs)
         args = [*qs, *vs, *symbols]
         self._mass, self._rhs = _compile(args, mass), _compile(args, rhs)
         self._energy, self._lagrangian = _compile(args, [energy]), _compile(args, [expr])
@@ -166,17 +164,7 @@ class SymbolicLagrangian(nn.Module):
         rhs = torch.stack(_evaluate(self._rhs, cols, y), -1)
         if self.dissipation is not None:
             rhs = rhs - (self.dissipation_matrix(y) @ y[..., n:].unsqueeze(-1)).squeeze(-1)
-        rcond = 10 * n * torch.finfo(mass.dtype).eps if self.rcond is None else self.rcond
-        with torch.no_grad():
-            finite = torch.isfinite(mass).flatten(-2).all(-1)
-            eye = torch.eye(n, dtype=mass.dtype, device=mass.device)
-            eig = torch.linalg.eigvalsh(torch.where(finite[..., None, None], mass, eye)).abs()
-            ok = finite & (eig.amin(-1) > rcond * eig.amax(-1))
-        if not bool(ok.all()):
-            idx = (~ok).flatten().nonzero().flatten().tolist()
-            raise SingularMassMatrixError(f"the mass matrix d2L/dqdot2 is singular at {len(idx)} states (first flattened batch "
-                                          f"indices {idx[:5]}) for the parameters {self.physical_parameters()}", index=idx)
-        return torch.linalg.solve(mass, rhs.unsqueeze(-1)).squeeze(-1)
+        return solve_mass_matrix(mass, rhs, self.rcond, hint=f"for the parameters {self.physical_parameters()}")
 
     def power_balance(self, y: Tensor) -> Tensor:
         """``dE/dt = -q̇ᵀ R q̇`` along the model's own flow, ``(*batch,)`` (``<= 0``)."""

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from physwm._symbolic import _columns, _compile, _evaluate, _prepare, _symbol_pair
+from physwm._symbolic import _columns, _compile, _euler_lagrange_terms, _evaluate, _prepare, _symbol_pair
 from physwm.systems.base import HamiltonianSystem, System, uniform
 
 __all__ = ["from_lagrangian", "from_hamiltonian", "LagrangianSystem", "SymbolicHamiltonianSystem",
@@ -155,18 +155,13 @@ class LagrangianSystem(System):
     """
 
     def __init__(self, expression, q_symbols: list, qdot_symbols: list, name: str | None = None):
-        import sympy as sp
 
         self.expression, self.q_symbols, self.qdot_symbols = expression, q_symbols, qdot_symbols
         n = len(q_symbols)
         self.state_dim = 2 * n
         self.name = name or "SymbolicLagrangian"
         coords = [*q_symbols, *qdot_symbols]
-        dl_dv = [sp.diff(expression, v) for v in qdot_symbols]
-        mass = [sp.diff(dl_dv[i], qdot_symbols[j]) for i in range(n) for j in range(n)]
-        rhs = [sp.diff(expression, q_symbols[i]) - sum(sp.diff(dl_dv[i], q_symbols[j]) * qdot_symbols[j] for j in range(n))
-               for i in range(n)]
-        energy = sum(v * d for v, d in zip(qdot_symbols, dl_dv)) - expression
+        dl_dv, mass, rhs, energy = _euler_lagrange_terms(expression, q_symbols, qdot_symbols)
         self._l = _compile(coords, [expression])
         self._mass = _compile(coords, mass)
         self._rhs = _compile(coords, rhs)
