@@ -211,3 +211,22 @@ def test_bench_threads_are_validated_and_restored():
         assert pick_threads(before) in (1, before)
     finally:
         torch.set_num_threads(before)
+
+
+def test_spinn_vs_pinn_example_smoke_and_resume(tmp_path, capsys):
+    argv = ["--mode", "smoke", "--out", str(tmp_path), "--problems", "klein_gordon"]
+    _example("spinn_vs_pinn.py", argv)
+    path = tmp_path / "spinn_vs_pinn_smoke_modified.json"
+    res = json.loads(path.read_text())
+    assert set(res["runs"]) == {"klein_gordon/PINN/4", "klein_gordon/SPINN/8"}
+    for run in res["runs"].values():
+        seconds = [s for s, _ in run["curve"]]
+        assert seconds == sorted(seconds) and 0 < seconds[-1] <= run["seconds"] and run["steps"] >= 2
+        assert all(0 < e < 10 for _, e in run["curve"])
+    rows = res["summary"]["klein_gordon"]
+    assert [r["budget_s"] for r in rows] == [0.5, 1.0] and isinstance(res["spinn_better_at_every_budget"], bool)
+    assert (tmp_path / "spinn_vs_pinn_smoke_modified.png").is_file()
+    capsys.readouterr()
+    _example("spinn_vs_pinn.py", argv)  # finished runs are kept, not run again
+    assert "steps" not in capsys.readouterr().out.split("relative L2")[0]
+    assert json.loads(path.read_text())["runs"] == res["runs"]

@@ -23,8 +23,8 @@ from torch import Tensor, nn
 
 from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._typing import Field
-from physwm._validate import describe, model_input, positive_int
-from physwm.nn.mlp import MLP
+from physwm._validate import choice, describe, model_input, positive_int
+from physwm.nn.mlp import MLP, ModifiedMLP
 from physwm.pde import autodiff as ad
 from physwm.pde import divergence as spectral_divergence
 from physwm.pde import fourier_interpolate, leray_project, project_integral
@@ -37,8 +37,12 @@ __all__ = ["PINN", "SeparablePINN", "ConservativePINN", "LerayPINN", "StreamFunc
 class _InputMap(nn.Module):
     """Per-axis coordinate features: ``[-1, 1]`` scaling, or a Fourier embedding on periodic axes."""
 
-    def __init__(self, domain: Box, time: tuple[float, float] | None, periodic: bool | Sequence[bool], fourier_modes: int):
+    def __init__(self, domain: Box, time: tuple[float, float] | None, periodic: bool | Sequence[bool], fourier_modes: int,
+                 normalize_inputs: bool = True):
         super().__init__()
+        if not isinstance(normalize_inputs, bool):
+            raise ArgumentTypeError(f"`normalize_inputs` must be a bool, got {describe(normalize_inputs)}")
+        self.normalize = normalize_inputs
         if not isinstance(domain, Box):
             raise ArgumentTypeError(f"`domain` must be a physwm.pde.Box, got {describe(domain)}")
         flags = [bool(periodic)] * domain.dim if isinstance(periodic, bool) else [bool(v) for v in periodic]
@@ -66,7 +70,7 @@ class _InputMap(nn.Module):
         if self.periodic[a]:
             phase = 2 * math.pi * s[..., None] * self.k.to(c.dtype)
             return torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)
-        return (2 * s - 1)[..., None]
+        return ((2 * s - 1) if self.normalize else c)[..., None]
 
 
 def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool, module: nn.Module | None = None) -> None:
@@ -77,12 +81,21 @@ def _check_points(x: Tensor, t: Tensor | None, space_dim: int, has_time: bool, m
         raise ArgumentValueError("this model has no time axis (time=None); pass t=None")
 
 
-class _Field(nn.Module):
-    """What PINN and SPINN share: the input map over ``domain`` x ``time`` and the split of points into axes."""
+_ARCHITECTURES = {"mlp": MLP, "modified": ModifiedMLP}
 
-    def __init__(self, domain: Box, time: tuple[float, float] | None, periodic: bool | Sequence[bool], fourier_modes: int):
+
+class _Field(nn.Module):
+    """What PINN and SPINN share: the input map over ``domain`` x ``time``, the choice of network and the split of
+    points into axes."""
+
+    def __init__(self, domain: Box, time: tuple[float, float] | None, periodic: bool | Sequence[bool], fourier_modes: int,
+                 normalize_inputs: bool, architecture: str):
         super().__init__()
-        self.inputs = _InputMap(domain, time, periodic, fourier_modes)
+        self.inputs = _InputMap(domain, time, periodic, fourier_modes, normalize_inputs)
+        self.architecture = choice("architecture", architecture, tuple(_ARCHITECTURES))
+
+    def _network(self, in_dim: int, out_dim: int, hidden: Sequence[int], activation_name: str) -> nn.Module:
+        return _ARCHITECTURES[self.architecture](in_dim, out_dim, hidden, activation_name)
 
     @property
     def domain(self) -> Box:
@@ -114,6 +127,11 @@ class PINN(_Field):
         periodic: ``True`` (all spatial axes) or one flag per axis: the field is exactly periodic with
             the box length on those axes (Fourier embedding with ``fourier_modes`` harmonics).
         fourier_modes: harmonics ``K`` of the periodic embedding.
+        architecture: ``"mlp"`` (:class:`~physwm.nn.MLP`, orthogonal weights) or ``"modified"``
+            (:class:`~physwm.nn.ModifiedMLP` of Wang, Teng & Perdikaris 2021, equal hidden widths).
+        normalize_inputs: scale each non-periodic coordinate to ``[-1, 1]`` over the box (default), or
+            feed it in its own units, as the SPINN reference code does (on Klein-Gordon, ``t`` in
+            ``[0, 10]``, this trains markedly faster: ``docs/benchmarks.md``).
 
     Shapes:
         ``x (*points, d)``, ``t (*points,)`` -> ``u (*points,)`` if ``out_dim == 1`` else ``(*points, m)``.
@@ -132,10 +150,12 @@ class PINN(_Field):
 
     def __init__(self, domain: Box, time: tuple[float, float] | None = None, *, out_dim: int = 1,
                  hidden: Sequence[int] = (64, 64, 64, 64), activation_name: str = "tanh",
-                 periodic: bool | Sequence[bool] = False, fourier_modes: int = 1):
-        super().__init__(domain, time, periodic, fourier_modes)
+                 periodic: bool | Sequence[bool] = False, fourier_modes: int = 1, architecture: str = "mlp",
+                 normalize_inputs: bool = True):
+        super().__init__(domain, time, periodic, fourier_modes, normalize_inputs, architecture)
         self.out_dim = out_dim
-        self.net = MLP(sum(self.inputs.width(a) for a in range(self.inputs.n_axes)), out_dim, hidden, activation_name)
+        self.net = self._network(sum(self.inputs.width(a) for a in range(self.inputs.n_axes)), out_dim, hidden,
+                                 activation_name)
 
     def forward(self, x: Tensor, t: Tensor | None = None) -> Tensor:
         coords = self._coordinates(x, t)
@@ -198,6 +218,9 @@ class SeparablePINN(_Field):
         activation_name: a smooth activation.
         periodic: periodic spatial axes, as for :class:`PINN`.
         fourier_modes: harmonics of the periodic embedding.
+        architecture: each axis' network, ``"mlp"`` or ``"modified"``, as for :class:`PINN`; the SPINN
+            reference code uses ``"modified"``.
+        normalize_inputs: as for :class:`PINN`.
 
     Shapes:
         ``forward(axes)``: ``axes`` a list of ``n`` 1-D coordinate tensors ``(N_a,)`` -> the grid
@@ -218,11 +241,12 @@ class SeparablePINN(_Field):
 
     def __init__(self, domain: Box, time: tuple[float, float] | None = None, *, out_dim: int = 1, rank: int = 32,
                  hidden: Sequence[int] = (64, 64, 64), activation_name: str = "tanh",
-                 periodic: bool | Sequence[bool] = False, fourier_modes: int = 1):
+                 periodic: bool | Sequence[bool] = False, fourier_modes: int = 1, architecture: str = "mlp",
+                 normalize_inputs: bool = True):
         positive_int("rank", rank)
-        super().__init__(domain, time, periodic, fourier_modes)
+        super().__init__(domain, time, periodic, fourier_modes, normalize_inputs, architecture)
         self.out_dim, self.rank = out_dim, rank
-        self.nets = nn.ModuleList(MLP(self.inputs.width(a), rank * out_dim, hidden, activation_name)
+        self.nets = nn.ModuleList(self._network(self.inputs.width(a), rank * out_dim, hidden, activation_name)
                                   for a in range(self.inputs.n_axes))
 
     def _check_axes(self, axes: Sequence[Tensor]) -> list[Tensor]:

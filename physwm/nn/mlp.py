@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from physwm._errors import ArgumentValueError
 from physwm._validate import choice, positive_int
 
-__all__ = ["MLP", "activation"]
+__all__ = ["MLP", "ModifiedMLP", "activation"]
 
 _ACTIVATIONS = {"tanh": nn.Tanh, "softplus": nn.Softplus, "silu": nn.SiLU, "gelu": nn.GELU, "relu": nn.ReLU}
 
@@ -87,3 +87,69 @@ class MLP(nn.Module):
         if x.shape[-1] != self.in_dim:
             raise ArgumentValueError(f"`x` (the MLP input) must have shape (*batch, {self.in_dim}), got {tuple(x.shape)}")
         return self.net(x)
+
+
+class ModifiedMLP(nn.Module):
+    r"""The modified multilayer perceptron of Wang, Teng & Perdikaris for physics-informed networks.
+
+    Two encoders of the input gate every hidden layer ("Understanding and mitigating gradient flow
+    pathologies in physics-informed neural networks", *SIAM J. Sci. Comput.* 43, 2021, §4):
+
+    .. math::
+        U = \sigma(W_U x + b_U), \quad V = \sigma(W_V x + b_V), \quad H_1 = \sigma(W_1 x + b_1),
+
+        Z_k = \sigma(W_{k+1} H_k + b_{k+1}), \quad H_{k+1} = (1 - Z_k) \odot U + Z_k \odot V
+        \quad (k = 1, \dots, L - 1), \qquad f(x) = W_o H_L + b_o.
+
+    The multiplicative gates let the input reach every layer and make the features even as well as odd
+    in a centred input (a plain tanh MLP with zero biases is an odd function of it); the SPINN reference
+    code (Cho et al., NeurIPS 2023) uses it for its Klein-Gordon and other (2+1)-d benchmarks. Weights are
+    Glorot-normal, biases zero, as in both papers' code.
+
+    Args:
+        in_dim: input features.
+        out_dim: output features.
+        hidden: the ``L`` hidden widths, all equal (``H_1`` and the ``L - 1`` gated layers).
+        activation_name: see :func:`activation`; ``tanh`` by default.
+
+    Shapes:
+        input ``(*batch, in_dim)`` -> output ``(*batch, out_dim)``.
+
+    Raises:
+        ValueError: non-positive sizes, unequal or no hidden widths, an unknown activation.
+
+    Example:
+        >>> import torch
+        >>> ModifiedMLP(2, 1, hidden=(16, 16, 16))(torch.zeros(5, 2)).shape
+        torch.Size([5, 1])
+    """
+
+    def __init__(self, in_dim: int, out_dim: int, hidden: Sequence[int] = (64, 64, 64, 64), activation_name: str = "tanh"):
+        super().__init__()
+        positive_int("in_dim", in_dim), positive_int("out_dim", out_dim)
+        hidden = tuple(hidden)
+        for k, h in enumerate(hidden):
+            positive_int(f"hidden[{k}]", h)
+        if not hidden or len(set(hidden)) != 1:
+            raise ArgumentValueError(f"`hidden` must be one or more equal widths (the gates multiply layers elementwise), "
+                                     f"got {hidden!r}")
+        width = hidden[0]
+        self.act = activation(activation_name)
+        self.encoders = nn.ModuleList(nn.Linear(in_dim, width) for _ in range(3))  # U, V, H_1
+        self.gates = nn.ModuleList(nn.Linear(width, width) for _ in hidden[1:])
+        self.out = nn.Linear(width, out_dim)
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_normal_(layer.weight)
+                nn.init.zeros_(layer.bias)
+        self.in_dim, self.out_dim = in_dim, out_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.shape[-1] != self.in_dim:
+            raise ArgumentValueError(f"`x` (the ModifiedMLP input) must have shape (*batch, {self.in_dim}), got "
+                                     f"{tuple(x.shape)}")
+        u, v, h = (self.act(e(x)) for e in self.encoders)
+        for gate in self.gates:
+            z = self.act(gate(h))
+            h = u + z * (v - u)
+        return self.out(h)

@@ -25,6 +25,10 @@ class PDEProblem:
         \mathcal L = \lambda_r \langle |\mathcal R[u_\theta]|^2 \rangle_{\Omega\times(0,T)}
                    + \lambda_0 \langle |u_\theta(x, t_0) - u_0(x)|^2 \rangle_\Omega
                    + \lambda_b \langle |u_\theta - g|^2 \rangle_{\partial\Omega\times(0,T)}
+                   + \lambda_v \langle |\partial_t u_\theta(x, t_0) - v_0(x)|^2 \rangle_\Omega
+
+(the last term only for a problem second order in time, such as a wave or Klein-Gordon equation, which
+needs both the initial value and the initial velocity).
 
     Attributes:
         residual: ``residual(u, x, t) -> Tensor`` (or a tuple of tensors, one per equation), zero for
@@ -36,8 +40,10 @@ class PDEProblem:
         boundary: ``boundary(x, t) -> g``, Dirichlet values on every face of ``domain``, or ``None``
             (periodic problems: use a periodic model instead).
         exact: optional reference ``exact(x, t) -> u``, used only to report errors.
+        initial_velocity: ``initial_velocity(x) -> v0``, the initial :math:`\partial_t u` at ``t0``
+            (second order in time), or ``None``.
 
-    Data (``initial``, ``boundary``, ``exact``) may give only the leading components of a vector field,
+    Data (``initial``, ``boundary``, ``exact``, ``initial_velocity``) may give only the leading components of a vector field,
     ``(*points, m')`` with ``m' < m`` (velocity without pressure); those are compared.
 
     Example:
@@ -57,6 +63,7 @@ class PDEProblem:
     initial: Callable[[Tensor], Tensor] | None = None
     boundary: Callable[[Tensor, Tensor], Tensor] | None = None
     exact: Callable[[Tensor, Tensor], Tensor] | None = None
+    initial_velocity: Callable[[Tensor], Tensor] | None = None
 
     def __post_init__(self) -> None:
         if not callable(self.residual):
@@ -71,9 +78,11 @@ class PDEProblem:
             if not (math.isfinite(t0) and math.isfinite(t1) and t1 > t0):
                 raise ArgumentValueError(f"`time` must be (t0, t1) with t1 > t0, got {self.time!r}")
             self.time = (t0, t1)
-        elif self.initial is not None:
-            raise ArgumentValueError("`initial` needs a `time` interval")
-        for name in ("initial", "boundary", "exact"):
+        else:
+            for name in ("initial", "initial_velocity"):
+                if getattr(self, name) is not None:
+                    raise ArgumentValueError(f"`{name}` needs a `time` interval")
+        for name in ("initial", "boundary", "exact", "initial_velocity"):
             v = getattr(self, name)
             if v is not None and not callable(v):
                 raise ArgumentTypeError(f"`{name}` must be callable or None, got {type(v).__name__}")

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from physwm._errors import ArgumentValueError
-from physwm._validate import choice, positive
+from physwm._validate import choice, integer, positive
 from physwm.pde import Box, PDEProblem, wavenumbers
 from physwm.pde import autodiff as ad
 
@@ -148,11 +148,19 @@ class KleinGordon:
     r"""The (2+1)-d Klein-Gordon benchmark of the SPINN paper (Cho et al., NeurIPS 2023, §5.2).
 
     .. math::
-        u_{tt} - (u_{xx} + u_{yy}) + u^3 = f, \qquad u = (x + y)\cos 2t + x y \sin 2t
+        u_{tt} - (u_{xx} + u_{yy}) + u^p = f, \qquad u = (x + y)\cos 2t + x y \sin 2t
 
     on :math:`(x, y) \in [-1, 1]^2`, :math:`t \in [0, 10]`, with the source :math:`f` manufactured
     from the exact solution (here :math:`\Delta u = 0` and :math:`u_{tt} = -4u`, so
-    :math:`f = u^3 - 4u`); initial and boundary data come from the exact solution.
+    :math:`f = u^p - 4u`); initial and boundary data come from the exact solution. The SPINN reference
+    code (``klein_gordon3d``) has the quadratic nonlinearity, :math:`p = 2`, the default; ``power=3``
+    gives the cubic Klein-Gordon equation of Wang, Teng & Perdikaris (2021).
+
+    Args:
+        power: the exponent :math:`p` of the nonlinearity, an integer >= 2.
+
+    Raises:
+        ValueError: ``power`` not an integer >= 2.
 
     Example:
         >>> KleinGordon()(torch.tensor(1.0), torch.tensor(0.0), torch.tensor(0.0))
@@ -161,6 +169,9 @@ class KleinGordon:
 
     domain = ((-1.0, 1.0), (-1.0, 1.0), (0.0, 10.0))
 
+    def __init__(self, power: int = 2):
+        self.power = integer("power", power, minimum=2)
+
     def __call__(self, x: Tensor, y: Tensor, t: Tensor) -> Tensor:
         """Exact solution at broadcast points."""
         return (x + y) * torch.cos(2 * t) + x * y * torch.sin(2 * t)
@@ -168,10 +179,42 @@ class KleinGordon:
     exact_solution = __call__
 
     def source(self, x: Tensor, y: Tensor, t: Tensor) -> Tensor:
-        """The manufactured right-hand side :math:`f = u^3 - 4u`."""
+        """The manufactured right-hand side :math:`f = u^p - 4u`."""
         u = self(x, y, t)
-        return u**3 - 4 * u
+        return u**self.power - 4 * u
 
     def residual(self, u: Tensor, u_tt: Tensor, u_xx: Tensor, u_yy: Tensor, x: Tensor, y: Tensor, t: Tensor) -> Tensor:
-        r""":math:`u_{tt} - u_{xx} - u_{yy} + u^3 - f(x, y, t)`, zero for the solution."""
-        return u_tt - u_xx - u_yy + u**3 - self.source(x, y, t)
+        r""":math:`u_{tt} - u_{xx} - u_{yy} + u^p - f(x, y, t)`, zero for the solution."""
+        return u_tt - u_xx - u_yy + u**self.power - self.source(x, y, t)
+
+    def velocity(self, x: Tensor, y: Tensor, t: Tensor) -> Tensor:
+        r"""Exact :math:`u_t = -2(x + y)\sin 2t + 2xy\cos 2t` at broadcast points."""
+        return -2 * (x + y) * torch.sin(2 * t) + 2 * x * y * torch.cos(2 * t)
+
+    def pde_problem(self, time: tuple[float, float] = (0.0, 10.0)) -> PDEProblem:
+        r"""This problem for a PINN: residual :math:`u_{tt} - \Delta u + u^p - f` by :mod:`physwm.pde.autodiff`,
+        the exact initial value :math:`u(x, y, t_0)` and initial velocity :math:`u_t(x, y, t_0)` (the
+        equation is second order in time, so both are needed), exact Dirichlet data on the walls of
+        :math:`[-1, 1]^2`, and the exact solution for error reports. Points are ``x (*points, 2)``,
+        ``t (*points,)``; ``time`` defaults to the paper's :math:`[0, 10]`.
+
+        Example:
+            >>> problem = KleinGordon().pde_problem()
+            >>> problem.spacetime
+            Box(lower=[-1.0, -1.0, 0.0], upper=[1.0, 1.0, 10.0])
+        """
+        def at(x: Tensor, t: Tensor | float) -> Tensor:
+            return self(x[..., 0], x[..., 1], torch.as_tensor(t, dtype=x.dtype, device=x.device))
+
+        def velocity(x: Tensor) -> Tensor:
+            return self.velocity(x[..., 0], x[..., 1], torch.as_tensor(time[0], dtype=x.dtype, device=x.device))
+
+        (x0, x1), (y0, y1), _ = self.domain
+        return PDEProblem(
+            residual=lambda u, x, t: (ad.partial(u, t, order=2) - ad.laplacian(u, x) + u**self.power
+                                      - self.source(x[..., 0], x[..., 1], t)),
+            domain=Box([x0, y0], [x1, y1]), time=time,
+            initial=lambda x: at(x, time[0]),
+            boundary=at,
+            exact=at,
+            initial_velocity=velocity)

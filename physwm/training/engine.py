@@ -44,6 +44,9 @@ class FitResult:
         best_step: the step of the lowest validation loss (``None`` before any validation).
         best_val_loss: that loss.
         seconds: wall time of this call's training steps (validation and checkpoints excluded).
+        val_seconds: that training wall time at each validation this call ran (the last
+            ``len(val_seconds)`` entries of ``val_step``): error against training time, as in accuracy-per-
+            second comparisons.
         steps_run: steps done by this call (fewer than ``steps`` after a resume).
     """
 
@@ -58,6 +61,7 @@ class FitResult:
     best_val_loss: float = math.inf
     seconds: float = 0.0
     steps_run: int = 0
+    val_seconds: list[float] = field(default_factory=list)
 
     @property
     def seconds_per_step(self) -> float | None:
@@ -351,6 +355,7 @@ def fit(model: nn.Module, objective: Objective | TrajectoryData | ParticleData |
                 done = result.steps == steps
                 if result.steps % eval_every == 0 or done:
                     tic = time.perf_counter()
+                    result.val_seconds.append(tic - start - excluded)
                     validate()
                     excluded += time.perf_counter() - tic
                     bar.set_postfix(loss=f"{total:.3e}", val=f"{result.val_loss[-1]:.3e}")

@@ -32,11 +32,12 @@ from physwm.data.trajectories import Samples, TrajectoryData
 from physwm.diagnostics import field_relative_l2
 from physwm.integrate import get_method, solve
 from physwm.pde import SAMPLERS, PDEProblem
+from physwm.pde import autodiff as ad
 
 __all__ = ["Objective", "DerivativeMatching", "RolloutMatching", "ParticlePrediction", "PINNResidual",
            "derivative_loss", "rollout_loss", "pinn_loss_terms", "PINN_TERMS"]
 
-PINN_TERMS = ("residual", "initial", "boundary")
+PINN_TERMS = ("residual", "initial", "boundary", "initial_velocity")
 
 
 def _generator(seed: int, index: int) -> torch.Generator:
@@ -364,10 +365,12 @@ def pinn_loss_terms(model: nn.Module, problem: PDEProblem, points_per_axis: int,
     Both models see :math:`N^n` residual points (``N = points_per_axis``, ``n`` = space axes + time):
     a :class:`~physwm.models.PINN` at scattered points from ``sampler``, a
     :class:`~physwm.models.SeparablePINN` on the grid of ``N`` sampled coordinates per axis. The
-    initial term uses :math:`N^d` points at ``t0``; the boundary term :math:`N^{n-1}` points per face pair.
+    initial terms (value, and velocity :math:`\partial_t u` where the problem gives ``initial_velocity``)
+    use :math:`N^d` points at ``t0``; the boundary term :math:`N^{n-1}` points per face pair.
 
     Returns:
-        ``{"residual": ..., "initial": ..., "boundary": ...}`` (only the terms the problem has).
+        ``{"residual": ..., "initial": ..., "boundary": ..., "initial_velocity": ...}`` (only the terms the
+        problem has).
     """
     p = _like(model)
     kw = {"generator": generator, "dtype": p.dtype, "device": p.device}
@@ -380,17 +383,29 @@ def pinn_loss_terms(model: nn.Module, problem: PDEProblem, points_per_axis: int,
         x, t = problem.split(st.sample(points_per_axis**n, sampler=sampler, **kw))
         u, x, t = model.collocation(x, t)
     out["residual"] = sum((r**2).mean() for r in problem.residual_terms(u, x, t))
-    if problem.initial is not None:
+    if problem.initial is not None or problem.initial_velocity is not None:
+        t0 = problem.time[0]
         if separable:
-            xs = problem.domain.sample_axes(points_per_axis, sampler=sampler, **kw)
-            t0 = torch.full((1,), problem.time[0], dtype=p.dtype, device=p.device)
-            x0, _ = model.mesh([*xs, t0])
-            u0 = model([*xs, t0])
+            axes = [*problem.domain.sample_axes(points_per_axis, sampler=sampler, **kw),
+                    torch.full((1,), t0, dtype=p.dtype, device=p.device)]
+            x0, _ = model.mesh(axes)
+            if problem.initial_velocity is not None:
+                u0, _, tt = model.collocation(axes)
+            else:
+                u0 = model(axes)
         else:
             x0 = problem.domain.sample(points_per_axis**d, sampler=sampler, **kw)
-            u0 = model(x0, torch.full(x0.shape[:-1], problem.time[0], dtype=p.dtype, device=p.device))
-        ref = problem.initial(x0)
-        out["initial"] = ((problem.leading(u0, ref) - ref) ** 2).mean()
+            tt = torch.full(x0.shape[:-1], t0, dtype=p.dtype, device=p.device)
+            if problem.initial_velocity is not None:
+                u0, x0, tt = model.collocation(x0, tt)
+            else:
+                u0 = model(x0, tt)
+        if problem.initial is not None:
+            ref = problem.initial(x0)
+            out["initial"] = ((problem.leading(u0, ref) - ref) ** 2).mean()
+        if problem.initial_velocity is not None:
+            ref = problem.initial_velocity(x0)
+            out["initial_velocity"] = ((problem.leading(ad.partial(u0, tt), ref) - ref) ** 2).mean()
     if problem.boundary is not None:
         if separable:
             total, count = 0.0, 0
@@ -439,7 +454,8 @@ class PINNResidual(Objective):
         points_per_axis: ``N``; both PINN and SPINN see ``N^n`` residual points per step.
         sampler: collocation sampler, ``"sobol"``, ``"uniform"`` or ``"grid"``.
         resample_every: draw fresh collocation points every this many steps.
-        weights: initial weights ``{"residual": 1, "initial": 1, "boundary": 1}`` (any subset, each >= 0).
+        weights: initial weights ``{"residual": 1, "initial": 1, "boundary": 1, "initial_velocity": 1}`` (any
+            subset, each >= 0).
         weighting: ``"fixed"`` or ``"adaptive"``.
         adapt_every: steps between adaptive weight updates.
         adapt_momentum: :math:`\beta` of the moving average, in ``[0, 1)``.
@@ -503,7 +519,15 @@ class PINNResidual(Objective):
         return {"weights": dict(self.lam)}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if set(state) != {"weights"} or set(state["weights"]) != set(PINN_TERMS):
-            raise ArgumentValueError(f"a PINNResidual checkpoint holds {{'weights': {{{', '.join(PINN_TERMS)}}}}}, got "
-                                     f"{describe(state)}")
-        self.lam = {k: float(v) for k, v in state["weights"].items()}
+        # checkpoints written before the initial-velocity term hold the first three weights only
+        ok = (isinstance(state, dict) and set(state) == {"weights"} and isinstance(state["weights"], dict)
+              and set(PINN_TERMS[:3]) <= set(state["weights"]) <= set(PINN_TERMS))
+        if ok:
+            try:
+                lam = {k: float(v) for k, v in state["weights"].items()}
+            except (TypeError, ValueError):
+                ok = False
+        if not ok or not all(math.isfinite(v) and v >= 0 for v in lam.values()):
+            raise ArgumentValueError(f"a PINNResidual checkpoint holds {{'weights': {{{', '.join(PINN_TERMS)}}}}} (finite, "
+                                     f">= 0), got {describe(state)}")
+        self.lam = {k: 1.0 for k in PINN_TERMS} | lam

@@ -235,3 +235,44 @@ def test_spinn_and_projection_on_cuda():
     assert r.device.type == "cuda" and r.shape == (8, 8, 8)
     flow = LerayPINN(PINN(PERIODIC, (0.0, 1.0), out_dim=2, periodic=True).cuda().double())
     assert flow.divergence_error(torch.tensor([0.0], device="cuda", dtype=F64), 32)[1] < 1e-12
+
+
+def test_modified_mlp_gates_break_the_odd_symmetry_of_a_zero_bias_tanh_mlp():
+    """With zero biases a tanh MLP is an odd function of a centred input, the modified MLP is not."""
+    from physwm.nn import MLP, ModifiedMLP
+
+    torch.manual_seed(0)
+    x = torch.linspace(-1, 1, 9, dtype=F64)[:, None]
+    plain, modified = MLP(1, 3, (16, 16)).double(), ModifiedMLP(1, 3, (16, 16, 16)).double()
+    assert torch.allclose(plain(-x), -plain(x), atol=1e-14)
+    assert float((modified(-x) + modified(x)).abs().max()) > 1e-3
+    assert modified(torch.zeros(4, 2, 1, dtype=F64)).shape == (4, 2, 3)
+    assert len(modified.gates) == 2 and all(float(p.abs().sum()) == 0 for n, p in modified.named_parameters() if "bias" in n)
+    with pytest.raises(ValueError, match=r"`hidden` must be one or more equal widths .* got \(16, 8\)"):
+        ModifiedMLP(1, 1, (16, 8))
+    with pytest.raises(ValueError, match=r"`hidden` must be one or more equal widths"):
+        ModifiedMLP(1, 1, ())
+    with pytest.raises(ValueError, match=r"must have shape \(\*batch, 1\)"):
+        modified(torch.zeros(3, 2, dtype=F64))
+
+
+@pytest.mark.parametrize("cls", [PINN, SeparablePINN])
+def test_architecture_and_unnormalized_inputs(cls):
+    box = Box([-1.0, 0.0], [1.0, 4.0])
+    torch.manual_seed(0)
+    model = cls(box, (0.0, 10.0), hidden=(8, 8), architecture="modified", normalize_inputs=False).double()
+    nets = model.nets if cls is SeparablePINN else [model.net]
+    assert all(type(n).__name__ == "ModifiedMLP" for n in nets)
+    c = torch.tensor([0.0, 2.5, 10.0], dtype=F64)
+    assert torch.equal(model.inputs.axis(2, c)[..., 0], c)  # the coordinate in its own units
+    scaled = cls(box, (0.0, 10.0), hidden=(8, 8))
+    assert torch.allclose(scaled.inputs.axis(2, c.float())[..., 0], torch.tensor([-1.0, -0.5, 1.0]))
+    # the field is the same function pointwise and on a grid
+    axes = [torch.tensor([-0.5, 0.5], dtype=F64), torch.tensor([1.0, 3.0], dtype=F64), torch.tensor([2.0, 7.0], dtype=F64)]
+    if cls is SeparablePINN:
+        X, T = model.mesh(axes)
+        assert torch.allclose(model(axes), model.predict(X, T), atol=1e-14)
+    with pytest.raises(ValueError, match="`architecture` must be one of 'mlp', 'modified', got 'resnet'"):
+        cls(box, (0.0, 1.0), architecture="resnet")
+    with pytest.raises(TypeError, match="`normalize_inputs` must be a bool, got"):
+        cls(box, (0.0, 1.0), normalize_inputs="no")

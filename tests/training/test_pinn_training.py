@@ -77,7 +77,7 @@ def test_adaptive_weights_move_toward_gradient_balance():
     r_max = float(_grad_abs(terms["residual"], params).max())
     g_mean = {k: float(_grad_abs(terms[k], params).mean()) for k in ("initial", "boundary")}
     old = objective.weights()
-    assert old == {"residual": 1.0, "initial": 1.0, "boundary": 1.0}
+    assert old == {"residual": 1.0, "initial": 1.0, "boundary": 1.0, "initial_velocity": 1.0}
     objective.adapt(model, 0, terms, params)
     new = objective.weights()
     assert new["residual"] == 1.0
