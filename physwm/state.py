@@ -35,7 +35,11 @@ from physwm._errors import ArgumentTypeError, ArgumentValueError
 from physwm._validate import all_finite, describe, in_checked_call
 
 __all__ = ["split_qp", "merge_qp", "flatten_particles", "unflatten_particles", "particles_to_state",
-           "state_to_particles", "expand_time", "autograd_gradient", "wrap_angles", "angle_indices"]
+           "state_to_particles", "expand_time", "autograd_gradient", "wrap_angles", "angle_indices",
+           "angle_features", "ANGLE_EMBEDDINGS"]
+
+#: How a network sees angular coordinates (:func:`angle_features`).
+ANGLE_EMBEDDINGS = ("wrap", "cos_sin")
 
 
 def _require_tensor(name: str, x: object) -> Tensor:
@@ -209,3 +213,47 @@ def wrap_angles(q: Tensor, angles: Sequence[int]) -> Tensor:
     mask = torch.zeros(q.shape[-1], dtype=torch.bool, device=q.device)
     mask[list(angles)] = True
     return torch.where(mask, torch.remainder(q + math.pi, 2 * math.pi) - math.pi, q)
+
+
+def angle_features(q: Tensor, angles: Sequence[int], embedding: str = "wrap") -> Tensor:
+    """The input a network sees for coordinates ``q`` whose entries ``angles`` are angles.
+
+    - ``"wrap"``: the angles wrapped into ``[-π, π)`` (:func:`wrap_angles`); same width ``n``. A function
+      of the result is 2π-periodic, but a network on it is discontinuous at the cut ``±π`` unless it
+      learns to match both sides.
+    - ``"cos_sin"``: each angle replaced by ``(cos θ, sin θ)`` (the other coordinates first, in their
+      order, then the cosines, then the sines); width ``n + len(angles)``. Smooth and periodic: the
+      embedding of Zhong, Dey & Chakraborty (SymODEN, ICLR 2020) for angular coordinates, needed where
+      trajectories turn over (a chaotic double pendulum crosses ``±π`` all the time).
+
+    Shapes:
+        q: ``(*batch, n)`` -> ``(*batch, n)`` (``"wrap"``) or ``(*batch, n + len(angles))`` (``"cos_sin"``).
+
+    Raises:
+        TypeError: ``q`` not a tensor.
+        ValueError: bad ``angles`` (see :func:`wrap_angles`); an unknown ``embedding``.
+
+    Example:
+        >>> angle_features(torch.tensor([0.0, 2.0]), (0,), "cos_sin")
+        tensor([2., 1., 0.])
+    """
+    if embedding not in ANGLE_EMBEDDINGS:
+        raise ArgumentValueError(f"`angle_embedding` must be one of {ANGLE_EMBEDDINGS}, got {embedding!r}")
+    if embedding == "wrap":
+        return wrap_angles(q, angles)
+    q = _require_tensor("q", q)
+    if q.dim() == 0:
+        raise ArgumentValueError("`q` must have a last dimension of coordinates, got a 0-d tensor")
+    angles = angle_indices("angles", angles, q.shape[-1])
+    if not angles:
+        return q
+    other = [i for i in range(q.shape[-1]) if i not in angles]
+    theta = q[..., list(angles)]
+    return torch.cat([q[..., other], torch.cos(theta), torch.sin(theta)], -1)
+
+
+def angle_feature_width(n: int, angles: Sequence[int], embedding: str) -> int:
+    """Width of :func:`angle_features` for ``n`` coordinates (checks ``embedding``)."""
+    if embedding not in ANGLE_EMBEDDINGS:
+        raise ArgumentValueError(f"`angle_embedding` must be one of {ANGLE_EMBEDDINGS}, got {embedding!r}")
+    return n + (len(tuple(angles)) if embedding == "cos_sin" else 0)

@@ -48,7 +48,12 @@ def test_bench_smoke_writes_table_json_and_plots(tmp_path, monkeypatch, capfd):
     assert msd["max_power_balance_residual"] < 1e-12  # implicit midpoint closes a quadratic H's power balance exactly
     assert {r["model"] for r in res["port_hamiltonian"]["phnn"]} == {"PHNN", "ActionMLP"}
     dp = res["double_pendulum"]
-    assert {r["model"] for r in dp["simulated"]["rows"] + dp["measured"]["rows"]} == {"LNN", "HNN", "NeuralODE"}
+    assert {r["model"] for r in dp["measured"]["rows"]} == {"LNN", "HNN", "NeuralODE"}
+    chaos = {r["model"]: r for r in dp["chaotic"]["rows"]}
+    assert set(chaos) == {"LNN", "HNN", "NeuralODE", "HNN + rollout", "NeuralODE + rollout"}
+    assert chaos["HNN + rollout"]["rollout"].startswith("implicit_midpoint")  # trained and rolled out symplectically
+    assert all(r["vpt"] >= 0 and r["states"] == 2 and len(r["vpt_lyapunov_times_per_state"]) == 2 for r in chaos.values())
+    assert min(dp["chaotic"]["lambda_max_per_state"]) > 0
     split = {r["model"]: r for r in dp["measured_split"]["rows"]}
     assert set(split) == {"point-mass fit", "LNN", "HNN", "NeuralODE", "grey box (L + R)"}
     assert all(r["vpt"] > 0 and r["rollouts"] == 2 for r in split.values())

@@ -22,6 +22,7 @@ from physwm._typing import Dynamics
 from physwm._validate import choice, integer, nonnegative, positive, positive_int, real
 from physwm._validate import tensor as check_tensor
 from physwm.integrate import solve
+from physwm.state import wrap_angles
 
 __all__ = [
     "LyapunovResult", "lyapunov_spectrum", "max_lyapunov_exponent", "lyapunov_time", "normalized_error",
@@ -276,16 +277,21 @@ def _check_pair(pred: Tensor, ref: Tensor) -> None:
         raise ArgumentValueError(f"`pred` and `ref` must hold at least one time, got shape {tuple(pred.shape)}")
 
 
-def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None) -> Tensor:
+def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None, *, angles: tuple[int, ...] = ()) -> Tensor:
     r"""Normalised error :math:`e(t) = \sqrt{\frac1d\sum_i (\hat y_i - y_i)^2 / \sigma_i^2}` of a rollout.
 
     ``σ_i`` is the standard deviation of component ``i`` of the reference over time and batch
     (the attractor's spread) unless ``scale`` is given (Vlachas et al., Neural Networks 126, 2020).
+    Components listed in ``angles`` are compared on the circle: their difference is wrapped into
+    ``[-π, π)`` (a prediction a whole turn ahead is no error). Give such components an explicit
+    ``scale`` (e.g. ``π/√3``, the spread of a uniform angle): the spread of unwrapped angles grows with
+    every turn.
 
     Args:
         pred: model trajectory.
         ref: reference trajectory from the same initial states.
         scale: per-component scale ``σ > 0``, shape ``(d,)`` or broadcastable to ``(*batch, d)``.
+        angles: indices of angular components.
 
     Shapes:
         pred, ref: ``(T, *batch, d)`` -> ``(T, *batch)``.
@@ -320,11 +326,11 @@ def normalized_error(pred: Tensor, ref: Tensor, scale: Tensor | None = None) -> 
         if not bool((scale >= 0).all()):  # zero (a constant component) is clamped, as for the estimated spread
             raise ArgumentValueError(f"`scale` must be >= 0 everywhere, got {scale.tolist() if scale.numel() <= 8 else scale}")
     scale = scale.to(dtype=ref.dtype, device=ref.device).clamp_min(torch.finfo(ref.dtype).tiny)
-    return (((pred - ref) / scale) ** 2).mean(-1).sqrt()
+    return ((wrap_angles(pred - ref, angles) / scale) ** 2).mean(-1).sqrt()
 
 
 def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: float = 0.4,
-                          scale: Tensor | None = None) -> Tensor:
+                          scale: Tensor | None = None, angles: tuple[int, ...] = ()) -> Tensor:
     r"""Valid prediction time: first time the normalised error exceeds ``threshold``.
 
     :math:`t_{valid} = \min\{t - t_0 : e(t) > \varepsilon\}` with :math:`e` from
@@ -339,6 +345,7 @@ def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: fl
         t: output times.
         threshold: error level ``ε > 0``.
         scale: per-component scale, see :func:`normalized_error`.
+        angles: indices of angular components, compared on the circle (see :func:`normalized_error`).
 
     Shapes:
         pred, ref: ``(T, *batch, d)``; t: ``(T,)`` -> ``(*batch,)``.
@@ -355,7 +362,7 @@ def valid_prediction_time(pred: Tensor, ref: Tensor, t: Tensor, *, threshold: fl
         tensor(0.5000)
     """
     threshold = positive("threshold", threshold)
-    err = normalized_error(pred, ref, scale)
+    err = normalized_error(pred, ref, scale, angles=angles)
     check_tensor("t", t, shape=(pred.shape[0],), finite=True)
     t = t.to(err)
     exceeded = ~(err <= threshold)  # a NaN (a rollout that blew up) counts as exceeded

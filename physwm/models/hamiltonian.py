@@ -10,7 +10,8 @@ from torch import Tensor, nn
 from physwm._errors import ArgumentValueError
 from physwm._validate import integer, model_input, positive_int
 from physwm.nn import MLP
-from physwm.state import angle_indices, autograd_gradient, expand_time, merge_qp, split_qp, wrap_angles
+from physwm.state import (angle_feature_width, angle_features, angle_indices, autograd_gradient, expand_time, merge_qp,
+                          split_qp)
 
 __all__ = ["HNN", "SeparableHNN", "NeuralODE"]
 
@@ -28,8 +29,9 @@ class HNN(nn.Module):
         dof: number of coordinates ``n``; the state is ``y = [q, p]`` of size ``2n``.
         hidden: hidden widths of the MLP.
         activation_name: a smooth activation (see :func:`physwm.nn.activation`).
-        angles: indices of the coordinates ``q`` that are angles, seen wrapped into ``[-π, π)``
-            (:func:`physwm.state.wrap_angles`).
+        angles: indices of the coordinates ``q`` that are angles, seen through ``angle_embedding``.
+        angle_embedding: ``"wrap"`` (into ``[-π, π)``) or ``"cos_sin"`` (smooth across ``±π``; use it
+            where trajectories turn over), see :func:`physwm.state.angle_features`.
 
     Shapes:
         forward: ``t`` scalar or ``(*batch,)`` (unused: H is autonomous), ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``.
@@ -42,14 +44,15 @@ class HNN(nn.Module):
     """
 
     def __init__(self, dof: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh",
-                 angles: Sequence[int] = ()):
+                 angles: Sequence[int] = (), angle_embedding: str = "wrap"):
         super().__init__()
         self.dof = positive_int("dof", dof)
         self.angles = angle_indices("angles", angles, dof)
-        self.net = MLP(2 * dof, 1, hidden, activation_name)
+        self.angle_embedding = angle_embedding
+        self.net = MLP(angle_feature_width(dof, self.angles, angle_embedding) + dof, 1, hidden, activation_name)
 
     def hamiltonian(self, q: Tensor, p: Tensor) -> Tensor:
-        return self.net(merge_qp(wrap_angles(q, self.angles), p)).squeeze(-1)
+        return self.net(torch.cat([angle_features(q, self.angles, self.angle_embedding), p], -1)).squeeze(-1)
 
     def energy(self, y: Tensor) -> Tensor:
         """The learned Hamiltonian of states ``(*batch, 2n)`` -> ``(*batch,)``."""
@@ -122,8 +125,9 @@ class NeuralODE(nn.Module):
         activation_name: activation.
         time_dependent: feed ``t`` as an extra input.
         action_dim: size ``m`` of the action input (0: none).
-        angles: indices of the state entries that are angles, seen wrapped into ``[-π, π)``
-            (:func:`physwm.state.wrap_angles`).
+        angles: indices of the state entries that are angles, seen through ``angle_embedding``.
+        angle_embedding: ``"wrap"`` (into ``[-π, π)``) or ``"cos_sin"`` (smooth across ``±π``), see
+            :func:`physwm.state.angle_features`.
 
     Shapes:
         forward: ``t`` scalar or ``(*batch,)``, ``y`` ``(*batch, d)``, ``u`` ``(*batch, m)`` -> ``(*batch, d)``.
@@ -139,16 +143,19 @@ class NeuralODE(nn.Module):
     """
 
     def __init__(self, dim: int, hidden: Sequence[int] = (200, 200), activation_name: str = "tanh",
-                 time_dependent: bool = False, action_dim: int = 0, angles: Sequence[int] = ()):
+                 time_dependent: bool = False, action_dim: int = 0, angles: Sequence[int] = (),
+                 angle_embedding: str = "wrap"):
         super().__init__()
         self.dim = positive_int("dim", dim)
         self.angles = angle_indices("angles", angles, dim)
+        self.angle_embedding = angle_embedding
         self.action_dim = integer("action_dim", action_dim, minimum=0)
         self.time_dependent = bool(time_dependent)
-        self.net = MLP(dim + int(self.time_dependent) + self.action_dim, dim, hidden, activation_name)
+        width = angle_feature_width(dim, self.angles, angle_embedding)
+        self.net = MLP(width + int(self.time_dependent) + self.action_dim, dim, hidden, activation_name)
 
     def forward(self, t: Tensor, y: Tensor, u: Tensor | None = None) -> Tensor:
-        inputs = [wrap_angles(model_input("y", y, self, last=self.dim), self.angles)]
+        inputs = [angle_features(model_input("y", y, self, last=self.dim), self.angles, self.angle_embedding)]
         if self.time_dependent:
             inputs.append(expand_time(t, y).unsqueeze(-1))
         if (u is None) != (self.action_dim == 0):

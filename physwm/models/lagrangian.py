@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from physwm._errors import ArgumentValueError, SingularMassMatrixError
 from physwm._validate import model_input, nonnegative, positive_int
 from physwm.nn import MLP
-from physwm.state import angle_indices, autograd_gradient, merge_qp, split_qp, wrap_angles
+from physwm.state import angle_feature_width, angle_features, angle_indices, autograd_gradient, merge_qp, split_qp
 
 __all__ = ["LNN", "euler_lagrange"]
 
@@ -180,6 +180,8 @@ class LNN(nn.Module):
         angles: indices of the coordinates that are angles: the network sees them wrapped into
             ``[-π, π)``, as the paper's double pendulum does, so ``L`` is the same after whole turns
             (the wrap has unit derivative, so the dynamics are unchanged inside the interval).
+        angle_embedding: ``"wrap"`` (the paper's) or ``"cos_sin"`` (smooth across ``±π``), see
+            :func:`physwm.state.angle_features`.
         init: the MLP's initialisation, ``"orthogonal"`` or ``"lnn"`` (the paper's scheme, see
             :class:`~physwm.nn.MLP`).
 
@@ -198,7 +200,7 @@ class LNN(nn.Module):
 
     def __init__(self, dof: int, hidden: Sequence[int] = (128, 128), activation_name: str = "softplus",
                  rcond: float | None = None, regularization: float = 0.0, angles: Sequence[int] = (),
-                 init: str = "orthogonal"):
+                 init: str = "orthogonal", angle_embedding: str = "wrap"):
         super().__init__()
         if activation_name in _PIECEWISE_LINEAR:
             raise ArgumentValueError(f"LNN needs a smooth activation, got {activation_name!r}: its second derivative is zero "
@@ -206,13 +208,14 @@ class LNN(nn.Module):
                              "'tanh' or 'silu'.")
         self.dof = positive_int("dof", dof)
         self.angles = angle_indices("angles", angles, dof)
-        self.net = MLP(2 * dof, 1, hidden, activation_name, init=init)
+        self.angle_embedding = angle_embedding
+        self.net = MLP(angle_feature_width(dof, self.angles, angle_embedding) + dof, 1, hidden, activation_name, init=init)
         self.rcond = None if rcond is None else nonnegative("rcond", rcond)
         self.regularization = nonnegative("regularization", regularization)
 
     def lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``L_θ(q, q̇)`` -> ``(*batch,)`` (also works on single states ``(n,)`` -> scalar)."""
-        return self.net(merge_qp(wrap_angles(q, self.angles), qdot)).squeeze(-1)
+        return self.net(torch.cat([angle_features(q, self.angles, self.angle_embedding), qdot], -1)).squeeze(-1)
 
     def acceleration(self, q: Tensor, qdot: Tensor) -> Tensor:
         """``q̈`` from the Euler-Lagrange equation, ``(*batch, n)``."""

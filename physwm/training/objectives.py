@@ -151,24 +151,32 @@ class _TimeShifted(nn.Module):
 
 
 def rollout_loss(model: nn.Module, t: Tensor, ys: Tensor, *, t0: Tensor | None = None, actions: Tensor | None = None,
-                 method: str = "rk4", dt: float | None = None) -> Tensor:
-    """Mean squared error of a rollout from ``ys[0]`` against the whole window ``ys``.
+                 method: str = "rk4", dt: float | None = None, y0: Tensor | None = None) -> Tensor:
+    """Mean squared error of a rollout against the whole window ``ys``.
+
+    The rollout starts from the observed ``ys[0]`` and is compared with ``ys[1:]``; or, given ``y0``, it
+    starts from that estimate of the window's true initial state and is compared with every observation,
+    ``ys[0]`` included (the observed start anchors the estimate: the loss of Chen et al. 2020, SRNN).
 
     Args:
         model: the dynamics.
         t: the window's times relative to its start, ``(H+1,)`` (``t[0] = 0``).
-        ys: the true states ``(H+1, N, d)``.
+        ys: the observed states ``(H+1, N, d)``.
         t0: absolute start time of each window ``(N,)`` (default 0): the model sees ``t0 + t``.
         actions: actions held over each interval ``(H, N, m)``, or ``None``.
         method: integration method of the rollout.
         dt: step size (``None``: one step per sample interval).
+        y0: the initial states to start from ``(N, d)`` (``None``: ``ys[0]``).
 
     Shapes:
         -> scalar.
     """
     f = model if t0 is None else _TimeShifted(model, t0)
-    pred = solve(f, ys[0], t, method=method, dt=dt, action=actions).ys
-    return ((pred[1:] - ys[1:]) ** 2).mean()
+    if y0 is None:
+        pred = solve(f, ys[0], t, method=method, dt=dt, action=actions).ys
+        return ((pred[1:] - ys[1:]) ** 2).mean()
+    pred = solve(f, y0, t, method=method, dt=dt, action=actions).ys
+    return ((pred - ys) ** 2).mean()
 
 
 def _trajectory_data(name: str, data: Any) -> TrajectoryData:
@@ -239,13 +247,31 @@ class DerivativeMatching(Objective):
 
 
 class RolloutMatching(Objective):
-    """Integrate the model over windows of ``horizon`` samples from their first state and match the states.
+    r"""Integrate the model over windows of ``horizon`` samples from their first state and match the states.
 
     Windows start at every sample index whose next ``horizon`` intervals are gap-free on the data's
     nominal spacing (:meth:`~physwm.data.TrajectoryData.window_starts`), and keep their absolute start
     time (the model sees ``t_start + τ``) and, with ``data.actions``, the actions held over each interval
     (zero-order hold, as :func:`physwm.solve` applies them). A step takes ``batch_size`` start indices,
-    each with all trajectories; validation rolls out every window of the validation data.
+    each with all trajectories; validation rolls out every window of the validation data. Rolled out with
+    a symplectic method (``leapfrog`` for a separable model, ``implicit_midpoint`` for any Hamiltonian)
+    this is the multi-step training of symplectic recurrent networks (Chen, Zhang, Arjovsky & Bottou,
+    ICLR 2020).
+
+    **Fitted initial states** (``fit_initial_states=True``, SRNN's "initial state optimisation"): with
+    noisy observations the first state of a window is a noisy start, and a rollout from it carries the
+    noise forward. Each window then keeps an estimate :math:`\hat y_s` of its true initial state,
+    initialised at the observation, and the loss compares the rollout from :math:`\hat y_s` with every
+    observation of the window, the first included:
+
+    .. math:: \mathcal L = \big\langle |\Phi_{t_{s+h} - t_s}(\hat y_s) - y_{s+h}|^2 \big\rangle_{h=0..H}.
+
+    Before each step the estimates of that step's windows are refined with the network held fixed, by
+    ``refine_iters`` iterations of L-BFGS (strong-Wolfe line search) warm-started from their previous values,
+    and the network then takes its step from the refined starts: SRNN's alternating scheme, done per batch
+    rather than once per epoch over all windows. The estimates are part of the objective's state, so
+    checkpoints carry them. Validation on the training data (``val_data=None``) starts from the estimates;
+    on other data, from the observed starts.
 
     Args:
         data: the training trajectories.
@@ -256,16 +282,34 @@ class RolloutMatching(Objective):
         rtol: relative tolerance on the nominal spacing within a window. The default accepts the
             jitter of time stamps recorded in single precision (about ``1e-4`` of the spacing after
             some seconds at 100 Hz) and refuses a missing frame (a spacing twice the nominal).
+        fit_initial_states: keep and fit an estimate of every window's initial state (see above).
+        refine_iters: L-BFGS iterations on a batch's estimates before each step (with
+            ``fit_initial_states``).
+
+    Shapes:
+        ``data.ys`` ``(T, B, d)``; the fitted estimates :attr:`initial_states` ``(S, B, d)`` for ``S`` windows
+        per trajectory.
 
     Raises:
-        ValueError: no gap-free window of ``horizon + 1`` samples; ``rtol`` outside ``[0, 0.5)``.
+        ValueError: no gap-free window of ``horizon + 1`` samples; ``rtol`` outside ``[0, 0.5)``; a
+            non-positive ``refine_iters``; a checkpointed state of another shape.
+
+    Example:
+        >>> from physwm.systems import HarmonicOscillator
+        >>> from physwm.data import make_trajectories
+        >>> data = make_trajectories(HarmonicOscillator(), 4, torch.linspace(0, 2, 21, dtype=torch.float64),
+        ...                          noise_std=0.05, generator=torch.Generator().manual_seed(0))
+        >>> objective = RolloutMatching(data, horizon=5, method="leapfrog", fit_initial_states=True)
+        >>> objective.initial_states.shape
+        torch.Size([16, 4, 2])
     """
 
     name = "rollout"
     validate_with_grad = True
 
     def __init__(self, data: TrajectoryData, *, horizon: int = 10, method: str = "rk4", dt: float | None = None,
-                 batch_size: int | None = None, rtol: float = 1e-3):
+                 batch_size: int | None = None, rtol: float = 1e-3, fit_initial_states: bool = False,
+                 refine_iters: int = 5):
         self.data = _trajectory_data("data", data)
         get_method(method)  # an unknown name is refused here, not at the first step
         self.horizon, self.method = positive_int("horizon", horizon), method
@@ -273,8 +317,13 @@ class RolloutMatching(Objective):
         self.rtol = nonnegative("rtol", rtol)
         if self.rtol >= 0.5:
             raise ArgumentValueError(f"`rtol` must be below 0.5 (a missing frame doubles the spacing), got {rtol!r}")
+        if not isinstance(fit_initial_states, bool):
+            raise ArgumentTypeError(f"`fit_initial_states` must be a bool, got {describe(fit_initial_states)}")
+        self.refine_iters = positive_int("refine_iters", refine_iters)
         self.starts = self._starts(self.data)
         self.epochs = _Epochs(len(self.starts), batch_size)
+        #: the fitted initial state of every window ``(S, B, d)``, or ``None`` without ``fit_initial_states``
+        self.initial_states: Tensor | None = self.data.ys[self.starts].clone() if fit_initial_states else None
 
     def _starts(self, data: TrajectoryData) -> Tensor:
         starts = data.window_starts(self.horizon, rtol=self.rtol)
@@ -287,31 +336,70 @@ class RolloutMatching(Objective):
         if p.numel():
             self.data = self.data.to(dtype=p.dtype, device=p.device)
             self.starts = self.starts.to(p.device)
+            if self.initial_states is not None:
+                self.initial_states = self.initial_states.to(dtype=p.dtype, device=p.device)
 
     def steps_per_epoch(self) -> int:
         return self.epochs.per_epoch
 
-    def _loss(self, model: nn.Module, data: TrajectoryData, starts: Tensor) -> Tensor:
+    def _windows(self, data: TrajectoryData, starts: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """Times ``(H+1,)`` relative to the start, observations ``(H+1, S*B, d)``, start times ``(S*B,)``, actions."""
         h, b = self.horizon, data.n_trajectories
-        offsets = torch.arange(h + 1, device=starts.device)
-        index = starts.unsqueeze(0) + offsets.unsqueeze(1)  # (H+1, S)
-        ys = data.ys[index].flatten(1, 2)  # (H+1, S*B, d)
+        index = starts.unsqueeze(0) + torch.arange(h + 1, device=starts.device).unsqueeze(1)  # (H+1, S)
+        ys = data.ys[index].flatten(1, 2)
         t0 = data.t[starts].repeat_interleave(b)
         tau = data.t[int(starts[0]): int(starts[0]) + h + 1] - data.t[int(starts[0])]
         acts = None if data.actions is None else data.actions[index[:-1]].flatten(1, 2)
-        return rollout_loss(model, tau, ys, t0=t0, actions=acts, method=self.method, dt=self.dt)
+        return tau, ys, t0, acts
+
+    def _loss(self, model: nn.Module, data: TrajectoryData, starts: Tensor, y0: Tensor | None = None) -> Tensor:
+        tau, ys, t0, acts = self._windows(data, starts)
+        return rollout_loss(model, tau, ys, t0=t0, actions=acts, method=self.method, dt=self.dt, y0=y0)
+
+    def _refine(self, model: nn.Module, batch: Tensor) -> Tensor:
+        """L-BFGS on the estimates of the windows ``batch`` with the network fixed; stores and returns them."""
+        tau, ys, t0, acts = self._windows(self.data, self.starts[batch])
+        start = self.initial_states[batch]
+        z = start.flatten(0, 1).detach().clone().requires_grad_(True)
+        opt = torch.optim.LBFGS([z], lr=1.0, max_iter=self.refine_iters, line_search_fn="strong_wolfe")
+
+        def closure() -> Tensor:
+            with torch.enable_grad():
+                loss = rollout_loss(model, tau, ys, t0=t0, actions=acts, method=self.method, dt=self.dt, y0=z)
+                (z.grad,) = torch.autograd.grad(loss, z)
+            return loss.detach()
+
+        opt.step(closure)
+        refined = z.detach().view_as(start)
+        if bool(torch.isfinite(refined).all()):  # a line search that left the field's domain keeps the old ones
+            self.initial_states[batch] = refined
+        return self.initial_states[batch].flatten(0, 1)
 
     def terms(self, model, step, seed):
-        return {"rollout": self._loss(model, self.data, self.starts[self.epochs.batch(step, seed).to(self.starts.device)])}
+        batch = self.epochs.batch(step, seed).to(self.starts.device)
+        y0 = None if self.initial_states is None else self._refine(model, batch)
+        return {"rollout": self._loss(model, self.data, self.starts[batch], y0)}
 
     def validate(self, model, val_data):
         if val_data is None:
-            data, starts = self.data, self.starts
-        else:
-            p = self.data.ys
-            data = _trajectory_data("val_data", val_data).to(dtype=p.dtype, device=p.device)
-            starts = self._starts(data).to(p.device)
-        return {"loss": float(self._loss(model, data, starts).detach())}
+            y0 = None if self.initial_states is None else self.initial_states.flatten(0, 1)
+            return {"loss": float(self._loss(model, self.data, self.starts, y0).detach())}
+        p = self.data.ys
+        data = _trajectory_data("val_data", val_data).to(dtype=p.dtype, device=p.device)
+        return {"loss": float(self._loss(model, data, self._starts(data).to(p.device)).detach())}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {} if self.initial_states is None else {"initial_states": self.initial_states.detach().clone()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self.initial_states is None:
+            return super().load_state_dict(state)
+        ok = isinstance(state, dict) and set(state) == {"initial_states"}
+        value = state.get("initial_states") if ok else None
+        if not (isinstance(value, Tensor) and value.shape == self.initial_states.shape and bool(torch.isfinite(value).all())):
+            raise ArgumentValueError(f"a RolloutMatching checkpoint with fitted initial states holds {{'initial_states': "
+                                     f"a finite tensor of shape {tuple(self.initial_states.shape)}}}, got {describe(state)}")
+        self.initial_states = value.to(self.initial_states).clone()
 
 
 class ParticlePrediction(Objective):
