@@ -10,8 +10,7 @@ from torch import Tensor, nn
 from physwm._errors import ArgumentValueError
 from physwm._validate import integer, model_input, positive_int
 from physwm.nn import MLP
-from physwm.state import (angle_feature_width, angle_features, angle_indices, autograd_gradient, expand_time, merge_qp,
-                          split_qp)
+from physwm.state import angle_feature_width, angle_features, angle_indices, autograd_gradient, expand_time, merge_qp, split_qp
 
 __all__ = ["HNN", "SeparableHNN", "NeuralODE"]
 

@@ -60,7 +60,8 @@ def test_errors_compare_angles_on_the_circle():
     ref = torch.zeros(5, 3, 2, dtype=torch.float64)
     pred = ref.clone()
     pred[..., 0] = 2 * math.pi + 0.1  # one turn ahead, and 0.1 rad off
-    assert torch.allclose(normalized_error(pred, ref, torch.ones(2), angles=(0,)), torch.full((5, 3), 0.1 / math.sqrt(2), dtype=torch.float64))
+    expected = torch.full((5, 3), 0.1 / math.sqrt(2), dtype=torch.float64)
+    assert torch.allclose(normalized_error(pred, ref, torch.ones(2), angles=(0,)), expected)
     assert float(normalized_error(pred, ref, torch.ones(2)).min()) > 4  # without: a whole turn counts
     t = torch.linspace(0, 1, 5, dtype=torch.float64)
     assert torch.equal(valid_prediction_time(pred, ref, t, scale=torch.ones(2), angles=(0,)), torch.ones(3, dtype=torch.float64))
