@@ -147,7 +147,8 @@ def test_double_pendulum_example_smoke(tmp_path, capsys):
     assert "Lyapunov times" in out and "measured rig fitted" in out
     res = json.loads((tmp_path / "double_pendulum.json").read_text())
     assert {"LNN", "HNN", "NeuralODE", "measured LNN"} <= set(res) and res["lambda_max"] > 0
-    assert all(res[k]["vpt"] >= 0 for k in res if k != "lambda_max") and (tmp_path / "double_pendulum.png").is_file()
+    assert {"HNN + rollout", "NeuralODE + rollout"} <= set(res) and len(res["lambda_max_per_state"]) == 2
+    assert all(res[k]["vpt"] >= 0 for k in res if not k.startswith("lambda_max")) and (tmp_path / "double_pendulum.png").is_file()
 
 
 def test_lnn_energy_example_smoke(tmp_path, capsys):
