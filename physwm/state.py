@@ -204,10 +204,7 @@ def wrap_angles(q: Tensor, angles: Sequence[int]) -> Tensor:
         >>> wrap_angles(torch.tensor([4.0, 4.0]), (0,))
         tensor([-2.2832,  4.0000])
     """
-    q = _require_tensor("q", q)
-    if q.dim() == 0:
-        raise ArgumentValueError("`q` must have a last dimension of coordinates, got a 0-d tensor")
-    angles = angle_indices("angles", angles, q.shape[-1])
+    q, angles = _coordinates_and_angles(q, angles)
     if not angles:
         return q
     mask = torch.zeros(q.shape[-1], dtype=torch.bool, device=q.device)
@@ -237,14 +234,9 @@ def angle_features(q: Tensor, angles: Sequence[int], embedding: str = "wrap") ->
         >>> angle_features(torch.tensor([0.0, 2.0]), (0,), "cos_sin")
         tensor([2., 1., 0.])
     """
-    if embedding not in ANGLE_EMBEDDINGS:
-        raise ArgumentValueError(f"`angle_embedding` must be one of {ANGLE_EMBEDDINGS}, got {embedding!r}")
-    if embedding == "wrap":
+    if _embedding(embedding) == "wrap":
         return wrap_angles(q, angles)
-    q = _require_tensor("q", q)
-    if q.dim() == 0:
-        raise ArgumentValueError("`q` must have a last dimension of coordinates, got a 0-d tensor")
-    angles = angle_indices("angles", angles, q.shape[-1])
+    q, angles = _coordinates_and_angles(q, angles)
     if not angles:
         return q
     other = [i for i in range(q.shape[-1]) if i not in angles]
@@ -254,6 +246,18 @@ def angle_features(q: Tensor, angles: Sequence[int], embedding: str = "wrap") ->
 
 def angle_feature_width(n: int, angles: Sequence[int], embedding: str) -> int:
     """Width of :func:`angle_features` for ``n`` coordinates (checks ``embedding``)."""
+    return n + (len(tuple(angles)) if _embedding(embedding) == "cos_sin" else 0)
+
+
+def _embedding(embedding: str) -> str:
     if embedding not in ANGLE_EMBEDDINGS:
         raise ArgumentValueError(f"`angle_embedding` must be one of {ANGLE_EMBEDDINGS}, got {embedding!r}")
-    return n + (len(tuple(angles)) if embedding == "cos_sin" else 0)
+    return embedding
+
+
+def _coordinates_and_angles(q: Tensor, angles: Sequence[int]) -> tuple[Tensor, tuple[int, ...]]:
+    """``q`` checked to be a tensor of coordinates ``(*batch, n)``, and ``angles`` as indices into its last axis."""
+    q = _require_tensor("q", q)
+    if q.dim() == 0:
+        raise ArgumentValueError("`q` must have a last dimension of coordinates, got a 0-d tensor")
+    return q, angle_indices("angles", angles, q.shape[-1])
