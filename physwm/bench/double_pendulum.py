@@ -81,10 +81,12 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
     - derivative matching (``dm_steps`` Adam steps, one-cycle to 3e-3, batch 512, float32): LNN on ``[θ, θ̇]``,
       HNN and NeuralODE on ``[θ, p]``; rolled out with RK4 at dt = 0.01;
     - then, from those weights, rollout matching over windows of ``window`` observations with fitted initial
-      states (``rollout_steps`` steps; :class:`~physwm.training.RolloutMatching`): the HNN through the
-      symplectic implicit midpoint rule (Chen et al. 2020 train through leapfrog; the double pendulum's
-      Hamiltonian is not separable), the NeuralODE through RK4, each at one step per observation and rolled
-      out with the same method and step it was trained with (the trained map is that method's).
+      states (``rollout_steps`` steps, cosine decay from ``rollout_lr``, ``rollout_batch`` start indices of the
+      first ``rollout_trajectories`` training trajectories per step; :class:`~physwm.training.RolloutMatching`):
+      the HNN through the symplectic implicit midpoint rule (Chen et al. 2020 train through leapfrog; the double
+      pendulum's Hamiltonian is not separable), the NeuralODE through RK4, each at ``substeps`` steps per
+      observation interval and rolled out with the same method and step it was trained with (the trained map
+      is that method's).
 
     ``n_test`` held-out states from the same distribution are rolled out for ``horizon`` s against dopri8
     (rtol = atol = 1e-11). The valid prediction time (normalised error 0.4, angles compared on the circle,
@@ -98,8 +100,8 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
     dev, s = cfg.torch_device, cfg.section("double_pendulum")["chaotic"]
     dp = DoublePendulum(g=9.8)
     gen = torch.Generator().manual_seed(cfg.seed)
+    y_test = chaotic_states(dp, s["n_test"], gen, device=dev)  # first: the same held-out states for any n_train
     y_train = chaotic_states(dp, s["n_train"], gen, device=dev)
-    y_test = chaotic_states(dp, s["n_test"], gen, device=dev)
     obs_dt = s["obs_dt"]
     t_obs = torch.arange(0, round(s["t_train"] / obs_dt) + 1, dtype=torch.float64, device=dev) * obs_dt
     with torch.no_grad():
@@ -129,14 +131,9 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
 
     def evaluate(label: str, model, coords: str, method: str, dt: float, seconds: float, training: str, **extra) -> None:
         y0 = dp.to_velocities(y_test) if coords == "velocity" else y_test
-        grid = t_roll if dt == ROLLOUT_DT else torch.arange(0, round(float(t_roll[-1]) / dt) + 1, dtype=torch.float64,
-                                                            device=dev) * dt
-        roll = rollout(model, y0, grid, method=method, dt=dt)
-        if dt != ROLLOUT_DT:  # a coarser step: compare at its own grid, truth interpolated by index
-            every = round(dt / ROLLOUT_DT)
-            ref_vel, tt = truth_vel[::every], t_roll[::every]
-        else:
-            ref_vel, tt = truth_vel, t_roll
+        every = round(dt / ROLLOUT_DT)  # a coarser step is compared on its own grid, every so many truth samples
+        ref_vel, tt = truth_vel[::every], t_roll[::every]
+        roll = rollout(model, y0, tt, method=method, dt=dt)
         roll_vel = roll if coords == "velocity" else dp.to_velocities(roll)
         roll_can = dp.from_velocities(roll) if coords == "velocity" else roll
         vpt = valid_prediction_time(roll_vel, ref_vel, tt, scale=scale, angles=(0, 1))
@@ -169,12 +166,17 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
             continue
         method = rollout_method[label]
         model = model.float()
-        objective = RolloutMatching(train.to(torch.float32), horizon=s["window"], method=method,
+        step = obs_dt / s["substeps"]
+        # a step rolls out every trajectory from each of its start indices: the first rollout_trajectories keep it small
+        k = s["rollout_trajectories"]
+        windows = train.split_trajectories(min(k, train.n_trajectories))[0] if train.n_trajectories > k else train
+        few_val = val.split_trajectories(min(k, val.n_trajectories))[0] if val.n_trajectories > k else val
+        objective = RolloutMatching(windows.to(torch.float32), horizon=s["window"], method=method, dt=step,
                                     batch_size=s["rollout_batch"], fit_initial_states=True, refine_iters=s["refine_iters"])
         hist = fit(model, objective, steps=s["rollout_steps"], lr=s["rollout_lr"], seed=cfg.seed, progress=False,
-                   val_data=val.to(torch.float32),
+                   val_data=few_val.to(torch.float32),
                    schedule=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, s["rollout_steps"]))
-        evaluate(f"{label} + rollout", model.double(), coords, method, obs_dt, dm_seconds + hist.seconds,
+        evaluate(f"{label} + rollout", model.double(), coords, method, step, dm_seconds + hist.seconds,
                  f"derivative, then rollout ({s['window']} steps, fitted initial states)",
                  rollout_loss=hist.train_loss[-1])
     return {"rows": rows, "curves": curves, "lambda_max_per_state": lam.cpu().tolist(),
