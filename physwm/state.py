@@ -212,7 +212,7 @@ def wrap_angles(q: Tensor, angles: Sequence[int]) -> Tensor:
     return torch.where(mask, torch.remainder(q + math.pi, 2 * math.pi) - math.pi, q)
 
 
-def angle_features(q: Tensor, angles: Sequence[int], embedding: str = "wrap") -> Tensor:
+def angle_features(q: Tensor, angles: Sequence[int], angle_embedding: str = "wrap") -> Tensor:
     """The input a network sees for coordinates ``q`` whose entries ``angles`` are angles.
 
     - ``"wrap"``: the angles wrapped into ``[-π, π)`` (:func:`wrap_angles`); same width ``n``. A function
@@ -228,13 +228,13 @@ def angle_features(q: Tensor, angles: Sequence[int], embedding: str = "wrap") ->
 
     Raises:
         TypeError: ``q`` not a tensor.
-        ValueError: bad ``angles`` (see :func:`wrap_angles`); an unknown ``embedding``.
+        ValueError: bad ``angles`` (see :func:`wrap_angles`); an unknown ``angle_embedding``.
 
     Example:
         >>> angle_features(torch.tensor([0.0, 2.0]), (0,), "cos_sin")
         tensor([2., 1., 0.])
     """
-    if _embedding(embedding) == "wrap":
+    if _embedding(angle_embedding) == "wrap":
         return wrap_angles(q, angles)
     q, angles = _coordinates_and_angles(q, angles)
     if not angles:
@@ -244,15 +244,17 @@ def angle_features(q: Tensor, angles: Sequence[int], embedding: str = "wrap") ->
     return torch.cat([q[..., other], torch.cos(theta), torch.sin(theta)], -1)
 
 
-def angle_feature_width(n: int, angles: Sequence[int], embedding: str) -> int:
-    """Width of :func:`angle_features` for ``n`` coordinates (checks ``embedding``)."""
-    return n + (len(tuple(angles)) if _embedding(embedding) == "cos_sin" else 0)
+def angle_feature_width(n: int, angles: Sequence[int], angle_embedding: str) -> int:
+    """Width of :func:`angle_features` for ``n`` coordinates (checks ``angle_embedding``)."""
+    return n + (len(tuple(angles)) if _embedding(angle_embedding) == "cos_sin" else 0)
 
 
-def _embedding(embedding: str) -> str:
-    if embedding not in ANGLE_EMBEDDINGS:
-        raise ArgumentValueError(f"`angle_embedding` must be one of {ANGLE_EMBEDDINGS}, got {embedding!r}")
-    return embedding
+def _embedding(angle_embedding: str) -> str:
+    if not isinstance(angle_embedding, str):
+        raise ArgumentTypeError(f"`angle_embedding` must be a str among {ANGLE_EMBEDDINGS}, got {describe(angle_embedding)}")
+    if angle_embedding not in ANGLE_EMBEDDINGS:
+        raise ArgumentValueError(f"`angle_embedding` must be one of {ANGLE_EMBEDDINGS}, got {angle_embedding!r}")
+    return angle_embedding
 
 
 def _coordinates_and_angles(q: Tensor, angles: Sequence[int]) -> tuple[Tensor, tuple[int, ...]]:

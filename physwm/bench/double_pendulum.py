@@ -56,6 +56,11 @@ def chaotic_states(dp: DoublePendulum, n: int, generator: torch.Generator, *, mi
     pendulum at g = 9.8) the unit double pendulum is chaotic almost everywhere: Benettin's method gives
     λmax of about 0.9 to 1.6 1/s for such states (measured in this module's runs and in the docs).
     """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise physwm.ArgumentValueError(f"`n` must be an int >= 1, got {n!r}")
+    if not min_energy < _potential_range(dp) / 2:
+        raise physwm.ArgumentValueError(f"`min_energy` must be below the highest energy at rest, {_potential_range(dp) / 2:g}, "
+                                        f"got {min_energy}")
     out: list[torch.Tensor] = []
     while sum(len(o) for o in out) < n:
         q = (2 * torch.rand(4 * n, 2, generator=generator, dtype=torch.float64) - 1) * math.pi
@@ -81,13 +86,13 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
     - derivative matching (``dm_steps`` Adam steps, one-cycle to 3e-3, ``lnn_peak_lr`` for the LNN, whose loss
       spikes on near-singular learned mass matrices at 3e-3; batch 512, float32): LNN on ``[θ, θ̇]``, HNN and
       NeuralODE on ``[θ, p]``; rolled out with RK4 at dt = 0.01;
-    - then, from those weights, rollout matching over windows of ``window`` observations with fitted initial
+    - then, from those weights, rollout matching over windows of ``window`` intervals with fitted initial
       states (``rollout_steps`` steps, cosine decay from ``rollout_lr``, ``rollout_batch`` start indices of the
       first ``rollout_trajectories`` training trajectories per step; :class:`~physwm.training.RolloutMatching`):
       the HNN through the symplectic implicit midpoint rule (Chen et al. 2020 train through leapfrog; the double
       pendulum's Hamiltonian is not separable), the NeuralODE through RK4, each at ``substeps`` steps per
       observation interval and rolled out with the same method and step it was trained with (the trained map
-      is that method's).
+      is that method's), compared with the truth at the observation times.
 
     ``n_test`` held-out states from the same distribution are rolled out for ``horizon`` s against dopri8
     (rtol = atol = 1e-11). The valid prediction time (normalised error 0.4, angles compared on the circle,
@@ -104,6 +109,9 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
     y_test = chaotic_states(dp, s["n_test"], gen, device=dev)  # first: the same held-out states for any n_train
     y_train = chaotic_states(dp, s["n_train"], gen, device=dev)
     obs_dt = s["obs_dt"]
+    obs_every = round(obs_dt / ROLLOUT_DT)  # rollout-trained models are compared at the observation times
+    if abs(obs_every * ROLLOUT_DT - obs_dt) > 1e-12 * obs_dt:
+        raise physwm.ArgumentValueError(f"`obs_dt` must be a multiple of {ROLLOUT_DT}, got {obs_dt}")
     t_obs = torch.arange(0, round(s["t_train"] / obs_dt) + 1, dtype=torch.float64, device=dev) * obs_dt
     with torch.no_grad():
         canon = physwm.solve(dp, y_train, t_obs, method="dopri8", rtol=1e-10, atol=1e-10).ys
@@ -130,9 +138,10 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
     rollout_method = {"HNN": "implicit_midpoint", "NeuralODE": "rk4"}
     rows, curves = [], {"t": t_roll.cpu().tolist(), "energy": {}, "error": {}, "lambda_max": float(lam.mean())}
 
-    def evaluate(label: str, model, coords: str, method: str, dt: float, seconds: float, training: str, **extra) -> None:
+    def evaluate(label: str, model, coords: str, method: str, dt: float, seconds: float, training: str, every: int = 1,
+                 **extra) -> None:
+        """Roll out with ``method`` at step ``dt``, compared with the truth every ``every`` samples (a multiple of dt)."""
         y0 = dp.to_velocities(y_test) if coords == "velocity" else y_test
-        every = round(dt / ROLLOUT_DT)  # a coarser step is compared on its own grid, every so many truth samples
         ref_vel, tt = truth_vel[::every], t_roll[::every]
         roll = rollout(model, y0, tt, method=method, dt=dt)
         roll_vel = roll if coords == "velocity" else dp.to_velocities(roll)
@@ -171,15 +180,14 @@ def chaotic(cfg: BenchConfig, models: tuple[str, ...] = ("LNN", "HNN", "NeuralOD
         step = obs_dt / s["substeps"]
         # a step rolls out every trajectory from each of its start indices: the first rollout_trajectories keep it small
         k = s["rollout_trajectories"]
-        windows = train.split_trajectories(min(k, train.n_trajectories))[0] if train.n_trajectories > k else train
-        few_val = val.split_trajectories(min(k, val.n_trajectories))[0] if val.n_trajectories > k else val
+        windows, few_val = (d.split_trajectories(k)[0] if d.n_trajectories > k else d for d in (train, val))
         objective = RolloutMatching(windows.to(torch.float32), horizon=s["window"], method=method, dt=step,
                                     batch_size=s["rollout_batch"], fit_initial_states=True, refine_iters=s["refine_iters"])
         hist = fit(model, objective, steps=s["rollout_steps"], lr=s["rollout_lr"], seed=cfg.seed, progress=False,
                    val_data=few_val.to(torch.float32),
                    schedule=lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(opt, s["rollout_steps"]))
         evaluate(f"{label} + rollout", model.double(), coords, method, step, dm_seconds + hist.seconds,
-                 f"derivative, then rollout ({s['window']} steps, fitted initial states)",
+                 f"derivative, then rollout ({s['window']} intervals, fitted initial states)", every=obs_every,
                  rollout_loss=hist.train_loss[-1])
     return {"rows": rows, "curves": curves, "lambda_max_per_state": lam.cpu().tolist(),
             "energy_per_state": e0.cpu().tolist()}

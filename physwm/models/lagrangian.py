@@ -177,9 +177,9 @@ class LNN(nn.Module):
         activation_name: a smooth activation (``softplus``, ``tanh``, ``silu``, ``gelu``).
         rcond: singular-mass-matrix threshold (see :func:`euler_lagrange`).
         regularization: Tikhonov ``ε`` on the mass matrix (see :func:`euler_lagrange`).
-        angles: indices of the coordinates that are angles: the network sees them wrapped into
-            ``[-π, π)``, as the paper's double pendulum does, so ``L`` is the same after whole turns
-            (the wrap has unit derivative, so the dynamics are unchanged inside the interval).
+        angles: indices of the coordinates that are angles, seen through ``angle_embedding``, so ``L`` is
+            the same after whole turns (the paper's double pendulum wraps them; the wrap has unit
+            derivative, so the dynamics are unchanged inside the interval).
         angle_embedding: ``"wrap"`` (the paper's) or ``"cos_sin"`` (smooth across ``±π``), see
             :func:`physwm.state.angle_features`.
         init: the MLP's initialisation, ``"orthogonal"`` or ``"lnn"`` (the paper's scheme, see

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from physwm._errors import ArgumentTypeError, ArgumentValueError
+from physwm._errors import ArgumentTypeError, ArgumentValueError, IntegrationError, SingularMassMatrixError
 from physwm._validate import choice, describe, integer, nonnegative, positive, positive_int
 from physwm.data.particles import ParticleData
 from physwm.data.trajectories import Samples, TrajectoryData
@@ -175,6 +175,9 @@ def rollout_loss(model: nn.Module, t: Tensor, ys: Tensor, *, t0: Tensor | None =
     if y0 is None:
         pred = solve(f, ys[0], t, method=method, dt=dt, action=actions).ys
         return ((pred[1:] - ys[1:]) ** 2).mean()
+    if not isinstance(y0, Tensor) or y0.shape != ys.shape[1:]:
+        raise ArgumentValueError(f"`y0` must be a tensor of shape {tuple(ys.shape[1:])} (one start per window), got "
+                                 f"{tuple(y0.shape) if isinstance(y0, Tensor) else describe(y0)}")
     pred = solve(f, y0, t, method=method, dt=dt, action=actions).ys
     return ((pred - ys) ** 2).mean()
 
@@ -269,7 +272,9 @@ class RolloutMatching(Objective):
     Before each step the estimates of that step's windows are refined with the network held fixed, by
     ``refine_iters`` iterations of L-BFGS (strong-Wolfe line search) warm-started from their previous values,
     and the network then takes its step from the refined starts: SRNN's alternating scheme, done per batch
-    rather than once per epoch over all windows. The estimates are part of the objective's state, so
+    rather than once per epoch over all windows. A refinement whose line search leaves the model's domain
+    (an :class:`~physwm.IntegrationError`) keeps the previous estimates. With ``fit(..., keep_best=True)``
+    the model returns to its best weights but the estimates stay at the last step's. The estimates are part of the objective's state, so
     checkpoints carry them. Validation on the training data (``val_data=None``) starts from the estimates;
     on other data, from the observed starts.
 
@@ -293,6 +298,7 @@ class RolloutMatching(Objective):
     Raises:
         ValueError: no gap-free window of ``horizon + 1`` samples; ``rtol`` outside ``[0, 0.5)``; a
             non-positive ``refine_iters``; a checkpointed state of another shape.
+        TypeError: ``data`` not :class:`~physwm.data.TrajectoryData`; ``fit_initial_states`` not a bool.
 
     Example:
         >>> from physwm.systems import HarmonicOscillator
@@ -361,17 +367,24 @@ class RolloutMatching(Objective):
         tau, ys, t0, acts = self._windows(self.data, self.starts[batch])
         start = self.initial_states[batch]
         z = start.flatten(0, 1).detach().clone().requires_grad_(True)
-        opt = torch.optim.LBFGS([z], lr=1.0, max_iter=self.refine_iters, line_search_fn="strong_wolfe")
+        # every iteration may need several evaluations in its line search (torch's default budget, 1.25 per
+        # iteration, would stop after the first); the objective is the *sum* of the windows' own mean errors, so
+        # each window's start sees the gradient of its own loss, whatever the batch size
+        opt = torch.optim.LBFGS([z], lr=1.0, max_iter=self.refine_iters, max_eval=4 * self.refine_iters,
+                                line_search_fn="strong_wolfe")
 
         def closure() -> Tensor:
             with torch.enable_grad():
-                loss = rollout_loss(model, tau, ys, t0=t0, actions=acts, method=self.method, dt=self.dt, y0=z)
+                loss = rollout_loss(model, tau, ys, t0=t0, actions=acts, method=self.method, dt=self.dt, y0=z) * ys.shape[1]
                 (z.grad,) = torch.autograd.grad(loss, z)
             return loss.detach()
 
-        opt.step(closure)
+        try:
+            opt.step(closure)
+        except (IntegrationError, SingularMassMatrixError):  # a line-search trial left the model's domain: keep the old
+            return start.flatten(0, 1)
         refined = z.detach().view_as(start)
-        if bool(torch.isfinite(refined).all()):  # a line search that left the field's domain keeps the old ones
+        if bool(torch.isfinite(refined).all()):
             self.initial_states[batch] = refined
         return self.initial_states[batch].flatten(0, 1)
 

@@ -16,7 +16,9 @@ def test_angle_features():
     assert torch.allclose(out, torch.tensor([[2.0, math.cos(0.5), math.cos(-1.0), math.sin(0.5), math.sin(-1.0)]],
                                             dtype=torch.float64))
     assert torch.equal(angle_features(q, (), "cos_sin"), q)
-    assert torch.allclose(angle_features(q, (0,), "wrap"), q)
+    assert torch.allclose(angle_features(q + 2 * math.pi, (0,), "wrap")[..., 0], q[..., 0])  # wrapped back
+    with pytest.raises(TypeError, match="angle_embedding"):
+        angle_features(q, (0,), None)
     with pytest.raises(ValueError, match="angle_embedding"):
         angle_features(q, (0,), "fourier")
     with pytest.raises(ValueError, match="angles"):
