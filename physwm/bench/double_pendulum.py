@@ -54,7 +54,7 @@ def chaotic_states(dp: DoublePendulum, n: int, generator: torch.Generator, *, mi
 
     Above ``E = 0`` (zero: both bobs level with the pivot, the potential ranges over ``±29.4`` for the unit
     pendulum at g = 9.8) the unit double pendulum is chaotic almost everywhere: Benettin's method gives
-    λmax of about 0.9 to 1.6 1/s for such states (measured in this module's runs and in the docs).
+    λmax of about 0.8 to 1.8 1/s for such states (docs/benchmarks.md, "Chaotic double pendulum").
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise physwm.ArgumentValueError(f"`n` must be an int >= 1, got {n!r}")
