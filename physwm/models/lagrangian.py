@@ -106,9 +106,10 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
     **Singular guard**: the mass matrix :math:`M = \partial^2_{\dot q\dot q} L` must be invertible. If
     :math:`\min|\lambda(M)| \le` ``rcond`` :math:`\cdot \max|\lambda(M)|` for any state (or ``M`` has
     non-finite entries) a :class:`~physwm.SingularMassMatrixError` names the offending states instead of
-    returning inf/NaN. ``regularization`` ``ε`` solves :math:`(M + \varepsilon I)\ddot q = \dots` instead
-    (Tikhonov), a documented bias that keeps a
-    degenerate learned Lagrangian integrable.
+    returning inf/NaN. ``regularization`` ``ε`` solves :math:`(M + \varepsilon I)\ddot q = \dots` instead,
+    which is exactly the Euler-Lagrange equation of :math:`L + \tfrac12\varepsilon|\dot q|^2` (the added
+    term has no :math:`q` dependence): still a Lagrangian system, with the energy
+    :math:`E + \tfrac12\varepsilon|\dot q|^2` conserved, that keeps a degenerate learned ``L`` integrable.
 
     Args:
         lagrangian: ``L(q, qdot) -> scalar`` for **one** state (``q, qdot`` of shape ``(n,)``); it
@@ -166,6 +167,13 @@ class LNN(nn.Module):
     first-order dynamics ``f(t, y) = [q̇, q̈]`` for :func:`physwm.solve`. The conserved energy
     follows from Noether's theorem for time translations: :math:`E = \dot q \cdot \partial_{\dot q} L - L`.
 
+    With ``regularization=ε`` the model's Lagrangian is :math:`L = N_\theta(q, \dot q) + \tfrac12
+    \varepsilon|\dot q|^2` (:math:`N_\theta` the network): the accelerations solve
+    :math:`(\partial^2_{\dot q\dot q} N_\theta + \varepsilon I)\ddot q = \dots`, and :meth:`lagrangian`,
+    :meth:`momenta`, :meth:`mass_matrix` and :meth:`energy` all include the term, so :meth:`energy` is
+    the quantity the model conserves. The network's own mass matrix may then be indefinite (a trained
+    one usually is, where ε carries part of the kinetic energy) while the model's stays positive definite.
+
     **Why not ReLU**: the accelerations need :math:`\partial^2 L/\partial \dot q^2`, and a
     piecewise-linear network has zero second derivatives almost everywhere, so the mass matrix is
     singular and the dynamics undefined. ``activation_name="relu"`` is refused; the paper uses
@@ -176,7 +184,8 @@ class LNN(nn.Module):
         hidden: hidden widths of the MLP.
         activation_name: a smooth activation (``softplus``, ``tanh``, ``silu``, ``gelu``).
         rcond: singular-mass-matrix threshold (see :func:`euler_lagrange`).
-        regularization: Tikhonov ``ε`` on the mass matrix (see :func:`euler_lagrange`).
+        regularization: ``ε >= 0``, a fixed kinetic term ``½ε|q̇|²`` added to the network's Lagrangian
+            (see above and :func:`euler_lagrange`).
         angles: indices of the coordinates that are angles, seen through ``angle_embedding``, so ``L`` is
             the same after whole turns (the paper's double pendulum wraps them; the wrap has unit
             derivative, so the dynamics are unchanged inside the interval).
@@ -213,13 +222,19 @@ class LNN(nn.Module):
         self.rcond = None if rcond is None else nonnegative("rcond", rcond)
         self.regularization = nonnegative("regularization", regularization)
 
-    def lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
-        """``L_θ(q, q̇)`` -> ``(*batch,)`` (also works on single states ``(n,)`` -> scalar)."""
+    def network_lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
+        """The network's output ``N_θ(q, q̇)`` -> ``(*batch,)``, without the ``½ε|q̇|²`` term."""
         return self.net(torch.cat([angle_features(q, self.angles, self.angle_embedding), qdot], -1)).squeeze(-1)
 
+    def lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
+        """``L = N_θ(q, q̇) + ½ε|q̇|²`` -> ``(*batch,)`` (also works on single states ``(n,)`` -> scalar)."""
+        value = self.network_lagrangian(q, qdot)
+        return value + 0.5 * self.regularization * (qdot * qdot).sum(-1) if self.regularization else value
+
     def acceleration(self, q: Tensor, qdot: Tensor) -> Tensor:
-        """``q̈`` from the Euler-Lagrange equation, ``(*batch, n)``."""
-        return euler_lagrange(self.lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization,
+        """``q̈`` from the Euler-Lagrange equation of :meth:`lagrangian`, ``(*batch, n)``."""
+        # the ½ε|q̇|² term enters as εI on the network's mass matrix (its other derivatives vanish)
+        return euler_lagrange(self.network_lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization,
                               batched=True)
 
     def _split(self, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -230,7 +245,7 @@ class LNN(nn.Module):
         return merge_qp(qdot, self.acceleration(q, qdot))
 
     def mass_matrix(self, y: Tensor) -> Tensor:
-        """``∂²L/∂q̇²`` at states ``(*batch, 2n)`` -> ``(*batch, n, n)``."""
+        """``∂²L/∂q̇²`` of :meth:`lagrangian` (``ε I`` included) at states ``(*batch, 2n)`` -> ``(*batch, n, n)``."""
         q, qdot = self._split(y)
         n = self.dof
         hess = torch.func.vmap(torch.func.hessian(self.lagrangian, argnums=1))(q.reshape(-1, n), qdot.reshape(-1, n))

@@ -40,17 +40,24 @@ def test_true_double_pendulum_lagrangian_gives_exact_accelerations():
 
 
 def test_lnn_energy_is_conserved_by_its_own_flow():
+    """With ``regularization=ε`` the model is the Lagrangian ``N + ½ε|q̇|²``: its energy is conserved."""
     torch.manual_seed(0)
-    model = LNN(dof=2, hidden=(32, 32)).double()
-    # a well-posed learned L: add a positive kinetic term so the mass matrix is definite
-    base = model.lagrangian
-    model.lagrangian = lambda q, v: base(q, v) + (v**2).sum(-1)
+    model = LNN(dof=2, hidden=(32, 32), regularization=2.0).double()  # ε keeps the mass matrix definite
     y0 = 0.3 * torch.randn(4, 4, dtype=torch.float64)
     t = torch.linspace(0, 2, 21, dtype=torch.float64)
     ys = physwm.solve(model, y0, t, rtol=1e-11, atol=1e-12).ys
     e = model.energy(ys).detach()
     assert float((e - e[0]).abs().max()) < 1e-8 * float(e.abs().max())
     assert float(e.std(0).max()) < float(e.abs().max())  # non-trivial energies
+    # the network's own energy q̇·∂N/∂q̇ - N, without the ε term, is not what this flow conserves
+    q, v = ys[..., :2], ys[..., 2:]
+    e_net = (e - 0.5 * 2.0 * (v * v).sum(-1)).detach()
+    assert float((e_net - e_net[0]).abs().max()) > 1e-3 * float(e.abs().max())
+    # the pieces agree: L = N + ½ε|q̇|², p = ∂L/∂q̇, M = ∂²L/∂q̇² includes εI
+    assert torch.allclose(model.lagrangian(q, v) - model.network_lagrangian(q, v), (v * v).sum(-1))
+    eye = torch.eye(2, dtype=torch.float64)
+    net_mass = torch.func.vmap(torch.func.hessian(model.network_lagrangian, argnums=1))(q.reshape(-1, 2), v.reshape(-1, 2))
+    assert torch.allclose(model.mass_matrix(ys).reshape(-1, 2, 2), net_mass + 2.0 * eye)
 
 
 def test_lnn_shapes_dtypes_and_gradcheck():
