@@ -15,8 +15,8 @@ steps. Rollouts: RK4 at dt = 0.01 (``--rollout-dt``); the truth: dopri8 at rtol 
 
 The paper's run is 600,000 steps of a 3 x 600 network (300 epochs of 2000 batches, learning rate peaking
 at 1e-5) on a GPU: about 44 hours on a 2-core CPU at 0.26 s per step. ``--mode full`` is what fits in
-about half an hour per model on such a CPU (its 3 x 256 network at the physwm recipe's peak rate 3e-3
-did not train in a 20,000-step run: lower the rate there); the docs give the numbers quick measured.
+about half an hour per model on such a CPU: the quick setting's 3 x 128 network for 40,000 steps (a 3 x 256
+network at the peak rate 3e-3 did not train in a 20,000-step run); the docs give the numbers measured.
 
     python examples/lnn_energy.py [--mode smoke|quick|full] [--recipe physwm|paper] [--models LNN,HNN,NeuralODE]
                                   [--device cuda] [--out DIR]
@@ -41,7 +41,7 @@ from physwm.training import DerivativeMatching, fit
 
 BUDGET = {"smoke": dict(steps=20, width=16, layers=2, states=2, horizon=1.0),
           "quick": dict(steps=3000, width=128, layers=3, states=40, horizon=100.0),
-          "full": dict(steps=30000, width=256, layers=3, states=40, horizon=100.0)}
+          "full": dict(steps=40000, width=128, layers=3, states=40, horizon=100.0)}
 MAX_POTENTIAL = 29.4  # V = -2 g cos(θ1) - g cos(θ2) for unit masses and rods at g = 9.8 lies in [-29.4, 29.4]
 BATCH = 512
 
