@@ -158,6 +158,9 @@ def test_lnn_energy_example_smoke(tmp_path, capsys):
     res = json.loads((tmp_path / "lnn_energy.json").read_text())
     assert {"LNN", "HNN", "NeuralODE"} <= set(res) and res["protocol"]["batch"] == 512
     assert all(len(res[k]["energy_error_pct_per_state"]) == 2 for k in ("LNN", "HNN", "NeuralODE"))
+    # the structured models conserve their own energy along their RK4 rollouts (the LNN's includes its ε term)
+    assert all(0 <= res[k]["own_energy_drift_pct_median"] < 1e-6 for k in ("LNN", "HNN"))
+    assert res["NeuralODE"]["own_energy_drift_pct_median"] is None
 
 
 def test_gravity_pair_forces_example_smoke(tmp_path, capsys):
