@@ -8,11 +8,14 @@ import torch
 from torch import Tensor, nn
 
 from physwm._errors import ArgumentValueError, SingularMassMatrixError
-from physwm._validate import model_input, nonnegative, positive_int
+from physwm._validate import choice, model_input, nonnegative, positive_int
 from physwm.nn import MLP
 from physwm.state import angle_feature_width, angle_features, angle_indices, autograd_gradient, merge_qp, split_qp
 
 __all__ = ["LNN", "euler_lagrange"]
+
+#: What euler_lagrange does at a singular mass matrix: refuse the state, or use the pseudo-inverse.
+SINGULAR_POLICIES = ("raise", "pinv")
 
 #: Activations whose second derivative vanishes almost everywhere: ∂²L/∂q̇² would be zero.
 _PIECEWISE_LINEAR = ("relu",)
@@ -64,32 +67,41 @@ def _el_terms_batched(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor,
     return mass, g[..., :n] - (mixed @ qdot.unsqueeze(-1)).squeeze(-1)
 
 
-def solve_mass_matrix(mass: Tensor, rhs: Tensor, rcond: float | None = None, hint: str = "") -> Tensor:
-    """``M⁻¹ rhs`` for mass matrices ``(B, n, n)`` and right-hand sides ``(B, n)``, refusing singular ones.
+def solve_mass_matrix(mass: Tensor, rhs: Tensor, rcond: float | None = None, hint: str = "",
+                      singular: str = "raise") -> Tensor:
+    """``M⁻¹ rhs`` for symmetric mass matrices ``(B, n, n)`` and right-hand sides ``(B, n)``.
 
-    A state is refused where ``M`` has non-finite entries or ``min|λ(M)| <= rcond · max|λ(M)|``
-    (``rcond`` default ``10 n eps`` of the dtype); the :class:`~physwm.SingularMassMatrixError` names the
-    states and ends with ``hint``.
+    ``singular="raise"``: a state is refused where ``M`` has non-finite entries or
+    ``min|λ(M)| <= rcond · max|λ(M)|`` (``rcond`` default ``10 n eps`` of the dtype); the
+    :class:`~physwm.SingularMassMatrixError` names the states and ends with ``hint``.
+    ``singular="pinv"``: the Moore-Penrose pseudo-inverse instead (eigenvalues with
+    ``|λ| <= rcond · max|λ|`` dropped), the minimum-norm solution; only non-finite ``M`` is refused.
     """
     n = mass.shape[-1]
     rcond = 10 * n * torch.finfo(mass.dtype).eps if rcond is None else rcond
     with torch.no_grad():
         finite = torch.isfinite(mass).flatten(-2).all(-1)
-        eye = torch.eye(n, dtype=mass.dtype, device=mass.device)
-        eig = torch.linalg.eigvalsh(torch.where(finite[..., None, None], mass, eye)).abs()
-        absmax = eig.amax(-1)
-        bad = ~finite | (eig.amin(-1) <= rcond * absmax) | (absmax == 0)
+        if singular == "pinv":
+            bad = ~finite
+        else:
+            eye = torch.eye(n, dtype=mass.dtype, device=mass.device)
+            eig = torch.linalg.eigvalsh(torch.where(finite[..., None, None], mass, eye)).abs()
+            absmax = eig.amax(-1)
+            bad = ~finite | (eig.amin(-1) <= rcond * absmax) | (absmax == 0)
     if bool(bad.any()):
         idx = bad.flatten().nonzero().flatten().tolist()
         raise SingularMassMatrixError(
             f"the mass matrix d2L/dqdot2 is singular at {len(idx)} of {bad.numel()} states (first flattened batch "
             f"indices {idx[:5]}; rcond={rcond:.3g}): the Lagrangian does not determine the accelerations there. "
             + hint, index=idx)
+    if singular == "pinv":
+        return (torch.linalg.pinv(mass, rtol=rcond, hermitian=True) @ rhs.unsqueeze(-1)).squeeze(-1)
     return torch.linalg.solve(mass, rhs.unsqueeze(-1)).squeeze(-1)
 
 
 def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qdot: Tensor, *,
-                   rcond: float | None = None, regularization: float = 0.0, batched: bool = False) -> Tensor:
+                   rcond: float | None = None, regularization: float = 0.0, batched: bool = False,
+                   singular: str = "raise") -> Tensor:
     r"""Accelerations :math:`\ddot q` of a Lagrangian system, batched with ``torch.func``.
 
     The Euler-Lagrange equation :math:`\frac{d}{dt}\partial_{\dot q} L = \partial_q L` solved for
@@ -124,6 +136,11 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
             to refuse ill-conditioned states too. ``0`` checks for exact singularity only.
         regularization: ``ε >= 0`` added to the diagonal of ``M``.
         batched: whether ``lagrangian`` takes a batch of states (see above).
+        singular: ``"raise"`` (the guard above) or ``"pinv"``: the Moore-Penrose pseudo-inverse of ``M``
+            (eigenvalues below ``rcond`` times the largest dropped), the minimum-norm solution, as the
+            LNN paper's code computes the accelerations (``jnp.linalg.pinv``). Finite at every state,
+            so one degenerate training state does not stop a run; the accelerations there are the
+            pseudo-inverse's, not the Euler-Lagrange equation's (which has no unique solution).
 
     Returns:
         ``q̈`` of shape ``(*batch, n)``.
@@ -133,8 +150,9 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
 
     Raises:
         TypeError: ``q``/``qdot`` not floating tensors.
-        ValueError: mismatched shapes, negative ``rcond``/``regularization``.
-        SingularMassMatrixError: the mass matrix is singular at some state.
+        ValueError: mismatched shapes, negative ``rcond``/``regularization``, an unknown ``singular``.
+        SingularMassMatrixError: the mass matrix is singular at some state (``singular="raise"``), or
+            has non-finite entries.
 
     Example:
         >>> L = lambda q, v: 0.5 * (v**2).sum() + 9.81 * torch.cos(q).sum()   # pendulum, m = l = 1
@@ -145,6 +163,7 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
     _check_pair(q, qdot)
     rcond = 10 * q.shape[-1] * torch.finfo(q.dtype).eps if rcond is None else nonnegative("rcond", rcond)
     regularization = nonnegative("regularization", regularization)
+    choice("singular", singular, SINGULAR_POLICIES)
     batch, n = q.shape[:-1], q.shape[-1]
     qf, vf = q.reshape(-1, n), qdot.reshape(-1, n)
     if batched:
@@ -154,7 +173,8 @@ def euler_lagrange(lagrangian: Callable[[Tensor, Tensor], Tensor], q: Tensor, qd
     if regularization:
         mass = mass + regularization * torch.eye(n, dtype=mass.dtype, device=mass.device)
     acc = solve_mass_matrix(mass, rhs, rcond, hint="A network with a piecewise-linear activation (ReLU) has "
-                            "d2L/dqdot2 = 0; use a smooth one, or pass `regularization` > 0.")
+                            "d2L/dqdot2 = 0; use a smooth one, or pass `regularization` > 0 or `singular='pinv'`.",
+                            singular=singular)
     return acc.reshape(*batch, n)
 
 
@@ -184,6 +204,8 @@ class LNN(nn.Module):
         hidden: hidden widths of the MLP.
         activation_name: a smooth activation (``softplus``, ``tanh``, ``silu``, ``gelu``).
         rcond: singular-mass-matrix threshold (see :func:`euler_lagrange`).
+        singular: ``"raise"`` (default) or ``"pinv"``, the pseudo-inverse of the LNN paper's code (see
+            :func:`euler_lagrange`).
         regularization: ``ε >= 0``, a fixed kinetic term ``½ε|q̇|²`` added to the network's Lagrangian
             (see above and :func:`euler_lagrange`).
         angles: indices of the coordinates that are angles, seen through ``angle_embedding``, so ``L`` is
@@ -209,7 +231,7 @@ class LNN(nn.Module):
 
     def __init__(self, dof: int, hidden: Sequence[int] = (128, 128), activation_name: str = "softplus",
                  rcond: float | None = None, regularization: float = 0.0, angles: Sequence[int] = (),
-                 init: str = "orthogonal", angle_embedding: str = "wrap"):
+                 init: str = "orthogonal", angle_embedding: str = "wrap", singular: str = "raise"):
         super().__init__()
         if activation_name in _PIECEWISE_LINEAR:
             raise ArgumentValueError(f"LNN needs a smooth activation, got {activation_name!r}: its second derivative is zero "
@@ -221,6 +243,7 @@ class LNN(nn.Module):
         self.net = MLP(angle_feature_width(dof, self.angles, angle_embedding) + dof, 1, hidden, activation_name, init=init)
         self.rcond = None if rcond is None else nonnegative("rcond", rcond)
         self.regularization = nonnegative("regularization", regularization)
+        self.singular = choice("singular", singular, SINGULAR_POLICIES)
 
     def network_lagrangian(self, q: Tensor, qdot: Tensor) -> Tensor:
         """The network's output ``N_θ(q, q̇)`` -> ``(*batch,)``, without the ``½ε|q̇|²`` term."""
@@ -235,7 +258,7 @@ class LNN(nn.Module):
         """``q̈`` from the Euler-Lagrange equation of :meth:`lagrangian`, ``(*batch, n)``."""
         # the ½ε|q̇|² term enters as εI on the network's mass matrix (its other derivatives vanish)
         return euler_lagrange(self.network_lagrangian, q, qdot, rcond=self.rcond, regularization=self.regularization,
-                              batched=True)
+                              batched=True, singular=self.singular)
 
     def _split(self, y: Tensor) -> tuple[Tensor, Tensor]:
         return split_qp(model_input("y", y, self, last=2 * self.dof), self.dof)

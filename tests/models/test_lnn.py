@@ -84,6 +84,14 @@ def test_singular_mass_matrix_is_a_clear_error():
     assert info.value.index == [0, 1, 2] and isinstance(info.value, ValueError)
     acc = euler_lagrange(degenerate, q, q, regularization=1e-3)  # documented Tikhonov escape hatch
     assert bool(torch.isfinite(acc).all())
+    # the LNN paper's pseudo-inverse: the minimum-norm solution where M is singular (v[1]'s row dropped)
+    qs = torch.tensor([[0.3, -0.2], [1.0, 0.5]], dtype=torch.float64)
+    acc = euler_lagrange(degenerate, qs, torch.zeros_like(qs), singular="pinv")
+    assert torch.allclose(acc, torch.stack([-2 * qs[:, 0], torch.zeros(2, dtype=torch.float64)], -1))
+    with pytest.raises(ValueError, match="`singular` must be one of"):
+        euler_lagrange(degenerate, q, q, singular="lstsq")
+    with pytest.raises(ValueError, match="`singular` must be one of"):
+        LNN(dof=2, singular="ignore")
     with pytest.raises(ValueError, match="smooth activation"):
         LNN(dof=1, activation_name="relu")
     with pytest.raises(ValueError, match="same shape"):
@@ -176,3 +184,14 @@ def test_derivative_validation_in_chunks_is_the_mean_over_all_samples():
     err = model(0.0, ys) - data.dydt
     for norm, value in (("l2", (err**2).mean()), ("l1", err.abs().mean())):
         assert DerivativeMatching(data, batch_size=64, norm=norm).validate(model, None)["loss"] == pytest.approx(float(value), rel=1e-12)
+
+
+def test_pseudo_inverse_equals_the_solve_where_the_mass_matrix_is_regular():
+    torch.manual_seed(0)
+    model = LNN(dof=2, hidden=(16, 16), regularization=1.0).double()
+    y = 0.5 * torch.randn(6, 4, dtype=torch.float64)
+    pinv_model = LNN(dof=2, hidden=(16, 16), regularization=1.0, singular="pinv").double()
+    pinv_model.load_state_dict(model.state_dict())
+    assert torch.allclose(pinv_model(0.0, y), model(0.0, y), rtol=1e-10, atol=1e-12)
+    yg = y[:2].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda z: pinv_model(0.0, z), (yg,))
