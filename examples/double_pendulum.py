@@ -17,8 +17,8 @@ over the states) with the ``e^{λt}`` slope, and the energy error.
 
 quick takes about three minutes on a 2-core CPU (the section of ``physwm bench`` took 248 s with another job
 on the other core). full trains each model for at most 30 CPU-minutes (measured: HNN 26 min with its
-rollout stage, NeuralODE 9, LNN 21): run ``--models HNN,NeuralODE`` and ``--models LNN`` as two jobs,
-37 and about 25 minutes with ``OMP_NUM_THREADS=1`` on a 2-core CPU.
+rollout stage, NeuralODE 9, LNN 21): run ``--models HNN,NeuralODE`` and ``--models LNN`` as two jobs
+with ``OMP_NUM_THREADS=1`` (the first took 37 minutes of wall time on a 2-core CPU).
 """
 
 from __future__ import annotations

@@ -191,8 +191,8 @@ class LNN(nn.Module):
     \varepsilon|\dot q|^2` (:math:`N_\theta` the network): the accelerations solve
     :math:`(\partial^2_{\dot q\dot q} N_\theta + \varepsilon I)\ddot q = \dots`, and :meth:`lagrangian`,
     :meth:`momenta`, :meth:`mass_matrix` and :meth:`energy` all include the term, so :meth:`energy` is
-    the quantity the model conserves. The network's own mass matrix may then be indefinite (a trained
-    one usually is, where ε carries part of the kinetic energy) while the model's stays positive definite.
+    the quantity the model conserves. The network's own mass matrix may then be indefinite (early in
+    training it often is) while the model's stays positive definite.
 
     **Why not ReLU**: the accelerations need :math:`\partial^2 L/\partial \dot q^2`, and a
     piecewise-linear network has zero second derivatives almost everywhere, so the mass matrix is
@@ -204,8 +204,6 @@ class LNN(nn.Module):
         hidden: hidden widths of the MLP.
         activation_name: a smooth activation (``softplus``, ``tanh``, ``silu``, ``gelu``).
         rcond: singular-mass-matrix threshold (see :func:`euler_lagrange`).
-        singular: ``"raise"`` (default) or ``"pinv"``, the pseudo-inverse of the LNN paper's code (see
-            :func:`euler_lagrange`).
         regularization: ``ε >= 0``, a fixed kinetic term ``½ε|q̇|²`` added to the network's Lagrangian
             (see above and :func:`euler_lagrange`).
         angles: indices of the coordinates that are angles, seen through ``angle_embedding``, so ``L`` is
@@ -215,6 +213,8 @@ class LNN(nn.Module):
             :func:`physwm.state.angle_features`.
         init: the MLP's initialisation, ``"orthogonal"`` or ``"lnn"`` (the paper's scheme, see
             :class:`~physwm.nn.MLP`).
+        singular: ``"raise"`` (default) or ``"pinv"``, the pseudo-inverse of the LNN paper's code (see
+            :func:`euler_lagrange`).
 
     Shapes:
         forward: ``y`` ``(*batch, 2n)`` -> ``(*batch, 2n)``; ``lagrangian``: ``q, q̇`` ``(*batch, n)`` -> ``(*batch,)``.
